@@ -1,0 +1,38 @@
+# The two commands: `make run` serves the product, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint demo-data places clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/matcher db upgrade
+	$(BIN)/matcher seed --if-empty
+	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check matcher api tests scripts bench
+
+# Regenerate the committed demo world (deterministic) and the places table.
+demo-data: install
+	$(BIN)/python -m matcher.synth --out data/demo --seed 2025
+
+clean-db:
+	rm -f data/matcher.sqlite3 data/matcher.sqlite3-wal data/matcher.sqlite3-shm

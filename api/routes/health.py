@@ -1,0 +1,32 @@
+"""Liveness and readiness: the only routes that answer without signing in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import text
+
+from api.deps import SessionDep
+from matcher.store.db import head_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(session: SessionDep, response: Response) -> dict[str, str]:
+    """The database answers and its schema is current."""
+    try:
+        session.execute(text("SELECT 1"))
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # any database failure means "not ready", never a 500
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "unavailable", "database": "unreachable"}
+    if revision != head_revision():
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "unavailable", "database": "schema behind"}
+    return {"status": "ok", "database": "ok"}

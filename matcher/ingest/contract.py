@@ -1,0 +1,240 @@
+"""The data contract (DESIGN.md): the columns of each file and how each value is read.
+
+A parser takes the cell's text and returns the stored value, or raises ``ValueError`` with a
+message that says what is wrong and what is expected; the importer adds the row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from matcher import domain
+from matcher.text import fold, split_list
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    parse: Callable[[str], Any]
+    required: bool = False
+    field: str | None = None  # the table attribute, when it differs from the column name
+
+    @property
+    def target(self) -> str:
+        return self.field or self.name
+
+
+# --- value parsers ---------------------------------------------------------------------
+
+_TRUE = {"1", "true", "co", "yes", "x", "y"}
+_FALSE = {"0", "false", "khong", "no", "n"}
+
+
+def boolean(text: str) -> bool:
+    value = fold(text)
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a yes/no value: use 1/0, true/false or có/không")
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+
+
+def integer(text: str) -> int:
+    cleaned = text.replace("\u00a0", " ").strip()
+    if _THOUSANDS.match(cleaned):  # "3.000.000" and "3,000,000" are both written
+        cleaned = re.sub(r"[.,\s]", "", cleaned)
+    try:
+        return int(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
+def non_negative_integer(text: str) -> int:
+    value = integer(text)
+    if value < 0:
+        raise ValueError(f"{value} is negative: it must be 0 or more")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    cleaned = text.strip()
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")  # Vietnamese decimal comma: "7,5" km
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{text!r} must be a number of 0 or more")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_date(text: str) -> date:
+    value = text.strip()
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date: write it as YYYY-MM-DD (e.g. 2009-05-31)")
+
+
+def identifier(text: str) -> str:
+    value = text.strip()
+    if len(value) > 64:
+        raise ValueError("an id is at most 64 characters")
+    if not re.fullmatch(r"[\w.\-/]+", value):
+        raise ValueError(f"{text!r} is not a valid id: letters, digits, - _ . / only")
+    return value
+
+
+def limited_text(limit: int) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if len(text) > limit:
+            raise ValueError(f"the text is {len(text)} characters; at most {limit}")
+        return text
+
+    return parse
+
+
+_VIETNAMESE_VALUES = {
+    # What a Vietnamese spreadsheet says for the contract's English codes.
+    "gender": {"nu": "female", "nam": "male", "khac": "other"},
+}
+
+
+def choice(enum: type[StrEnum], column: str | None = None) -> Callable[[str], str]:
+    allowed = [e.value for e in enum]
+    aliases = _VIETNAMESE_VALUES.get(column or "", {})
+
+    def parse(text: str) -> str:
+        value = fold(text).replace(" ", "_")
+        if value in allowed:
+            return value
+        if value in aliases:
+            return aliases[value]
+        raise ValueError(f"{text!r} is not one of: {', '.join(allowed)}")
+
+    return parse
+
+
+def place(text: str) -> str:
+    from matcher.places import PlaceNotFound, load_place_index
+
+    try:
+        return load_place_index().resolve(text).place_id
+    except PlaceNotFound as exc:
+        raise ValueError(_not_found("place", text, exc)) from None
+
+
+def trades(text: str) -> list[str]:
+    from matcher.trades import TradeNotFound, load_trade_index
+
+    if not split_list(text):
+        raise ValueError("at least one trade is needed")
+    try:
+        return [t.trade_id for t in load_trade_index().resolve_list(text)]
+    except TradeNotFound as exc:
+        raise ValueError(_not_found("trade", exc.value, exc)) from None
+
+
+def _not_found(what: str, text: str, exc: Any) -> str:
+    kind = "ambiguous" if getattr(exc, "reason", "") == "ambiguous" else "unknown"
+    candidates = list(getattr(exc, "candidates", []) or [])
+    names = [getattr(c, "label", c) for c in candidates]
+    closest = f"; closest: {', '.join(map(str, names))}" if names else ""
+    return f"{kind} {what} {text!r}{closest}"
+
+
+# --- the files ---------------------------------------------------------------------------
+
+Clients = [
+    Column("client_id", identifier, required=True),
+    Column("full_name", limited_text(200)),
+    Column("birth_date", iso_date, required=True),
+    Column("gender", choice(domain.Gender, "gender"), required=True),
+    Column("group", choice(domain.Group), required=True, field="group_code"),
+    Column("place", place, required=True, field="place_id"),
+    Column("education", choice(domain.Education)),
+    Column("disability", choice(domain.Disability)),
+    Column("interests", limited_text(2000)),
+    Column("skills", limited_text(2000)),
+    Column("max_travel_km", non_negative_number),
+    Column("needs_women_only", boolean),
+    Column("household_poor", boolean),
+    Column("ethnic_minority", boolean),
+    Column("married", boolean),
+    Column("prior_income_vnd_month", non_negative_integer),
+    Column("consent_share", boolean),
+    Column("registered_on", iso_date),
+]
+
+Providers = [
+    Column("provider_id", identifier, required=True),
+    Column("name", limited_text(300), required=True),
+    Column("kind", choice(domain.ProviderKind), required=True),
+    Column("place", place, required=True, field="place_id"),
+    Column("phone", limited_text(40)),
+]
+
+Options = [
+    Column("option_id", identifier, required=True),
+    Column("provider_id", identifier, required=True),
+    Column("kind", choice(domain.OptionKind), required=True),
+    Column("title", limited_text(300), required=True),
+    Column("trades", trades, required=True, field="trade_ids"),
+    Column("place", place, required=True, field="place_id"),
+    Column("capacity", non_negative_integer, required=True),
+    Column("min_age", non_negative_integer),
+    Column("max_age", non_negative_integer),
+    Column("cost_vnd", non_negative_integer),
+    Column("wage_vnd_day", non_negative_integer),
+    Column("duration_weeks", non_negative_integer),
+    Column("women_only", boolean),
+    Column("sign_language", boolean),
+    Column("accepts_records", boolean),
+    Column("start_date", iso_date),
+]
+
+Placements = [
+    Column("placement_id", identifier, required=True),
+    Column("client_id", identifier, required=True),
+    Column("option_id", identifier, required=True),
+    Column("start_date", iso_date, required=True),
+    Column("status", choice(domain.PlacementStatus)),
+    Column("success", boolean),
+    Column("income_vnd_day", non_negative_integer),
+    Column("followed_up_on", iso_date),
+]
+
+Followups = [
+    Column("client_id", identifier, required=True),
+    Column("followed_up_on", iso_date, required=True),
+    Column("earning", boolean, required=True),
+    Column("income_vnd_day", non_negative_integer),
+]
+
+CONTRACT: dict[str, list[Column]] = {
+    "providers": Providers,
+    "options": Options,
+    "clients": Clients,
+    "placements": Placements,
+    "followups": Followups,
+}
+
+
+@lru_cache
+def columns_by_name(kind: str) -> dict[str, Column]:
+    return {c.name: c for c in CONTRACT[kind]}

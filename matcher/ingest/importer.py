@@ -1,0 +1,314 @@
+"""The second pass: checks against the database and each other, then one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from matcher.ingest.contract import CONTRACT
+from matcher.ingest.errors import ImportFailed, Problem, TooManyProblems
+from matcher.ingest.provider_merge import KnownProvider, find_same_provider
+from matcher.ingest.reading import read_table
+from matcher.ingest.rows import ProblemList, Record, parse_records
+from matcher.settings import get_settings
+from matcher.store.db import ensure_schema, transaction
+from matcher.store.tables import (
+    AuditEntry,
+    Client,
+    FollowUp,
+    Option,
+    OptionTrade,
+    Placement,
+    Provider,
+    ProviderAlias,
+)
+from matcher.text import fold
+
+KINDS = tuple(CONTRACT)
+OLDEST_AGE_YEARS = 110
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int
+    created: int
+    merged: list[tuple[str, str]] = field(default_factory=list)  # (id in file, id kept)
+    updated: int = 0
+
+    def summary(self) -> str:
+        text = f"{self.kind}: {self.rows} rows read, {self.created} created"
+        if self.updated:
+            text += f", {self.updated} updated"
+        if self.merged:
+            pairs = ", ".join(f"{a}→{b}" for a, b in self.merged[:10])
+            more = f" and {len(self.merged) - 10} more" if len(self.merged) > 10 else ""
+            text += f", {len(self.merged)} merged with known providers ({pairs}{more})"
+        return text
+
+
+def import_file(
+    engine: Engine,
+    kind: str,
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    actor: str = "cli",
+    source: str = "cli",
+    today: date | None = None,
+) -> ImportResult:
+    """Import one contract file, all or nothing; raise :class:`ImportFailed` listing problems."""
+    ensure_schema(engine)
+    with transaction(engine) as session:
+        return import_into(session, kind, path, encoding=encoding, actor=actor, source=source,
+                           today=today)
+
+
+def import_into(
+    session: Session,
+    kind: str,
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    actor: str = "cli",
+    source: str = "cli",
+    today: date | None = None,
+) -> ImportResult:
+    """Import one file inside the caller's transaction; raising leaves it to be rolled back."""
+    if kind not in CONTRACT:
+        raise ImportFailed([Problem(None, None,
+                                    f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")])
+    settings = get_settings()
+    path = Path(path)
+    table = read_table(path, max_bytes=int(settings.import_max_mb * 1e6), encoding=encoding)
+    problems = ProblemList(settings.import_max_errors)
+    try:
+        records = parse_records(kind, table, problems)
+        if not problems and not records:
+            problems.add(None, None, "the file has a header but no records")
+        checker = _Checker(session, problems, today or date.today())
+        result = WRITERS[kind](checker, records)
+    except TooManyProblems:
+        raise ImportFailed(problems.items, truncated=True) from None
+    if problems:
+        raise ImportFailed(problems.items, truncated=problems.truncated)
+    result.rows = len(table.rows)
+    session.add(AuditEntry(actor=actor, action="import", entity=kind, source=source,
+                           detail={"rows": result.rows, "created": result.created,
+                                   "sha256": _sha256(path)}))
+    session.flush()
+    return result
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class _Checker:
+    session: Session
+    problems: ProblemList
+    today: date
+
+    def ids(self, column) -> set[str]:
+        return set(self.session.scalars(select(column)))
+
+    def unique(self, records: list[Record], key: Callable[[Record], object], column: str,
+               existing: set | None = None, what: str = "id") -> list[Record]:
+        """Drop and report records whose key repeats in the file or exists in the database."""
+        first: dict[object, int] = {}
+        kept = []
+        for rec in records:
+            k = key(rec)
+            if k in first:
+                self.problems.add(rec.row, column, f"duplicate {what} {_show(k)} "
+                                  f"(first at row {first[k]})")
+            elif existing is not None and k in existing:
+                self.problems.add(rec.row, column, f"{what} {_show(k)} already exists "
+                                  "in the database")
+            else:
+                first[k] = rec.row
+                kept.append(rec)
+        return kept
+
+
+def _show(key: object) -> str:
+    return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+# --- one writer per kind -------------------------------------------------------------------
+
+
+def _write_providers(c: _Checker, records: list[Record]) -> ImportResult:
+    # Grouped by (kind, place): only providers there can be the same one.
+    known: dict[tuple[str, str], list[KnownProvider]] = defaultdict(list)
+    by_id: dict[str, KnownProvider] = {}
+    for p in c.session.scalars(select(Provider)):
+        k = KnownProvider(p.provider_id, p.name_folded, p.kind, p.place_id)
+        known[(p.kind, p.place_id)].append(k)
+        by_id[p.provider_id] = k
+    aliases = c.ids(ProviderAlias.alias_id)
+    result = ImportResult("providers", 0, 0)
+    new_rows, alias_rows = [], []
+    seen: dict[str, int] = {}
+    for rec in records:
+        v = rec.values
+        pid = v["provider_id"]
+        if pid in seen:
+            c.problems.add(rec.row, "provider_id", f"duplicate id {pid} (first at row {seen[pid]})")
+            continue
+        seen[pid] = rec.row
+        name_folded = fold(v["name"])
+        if pid in by_id or pid in aliases:
+            # Same id again: the same provider when the name still matches (a re-sent registry).
+            same = by_id.get(pid)
+            if same and find_same_provider(name_folded, v["kind"], v["place_id"], [same]):
+                result.updated += 1
+                continue
+            c.problems.add(rec.row, "provider_id",
+                           f"id {pid} already exists in the database under another name")
+            continue
+        group = known[(v["kind"], v["place_id"])]
+        match = find_same_provider(name_folded, v["kind"], v["place_id"], group)
+        if match is not None:
+            alias_rows.append({"alias_id": pid, "provider_id": match.provider_id,
+                               "alias_name": v["name"]})
+            result.merged.append((pid, match.provider_id))
+            continue
+        row = {**v, "name_folded": name_folded}
+        new_rows.append(row)
+        group.append(KnownProvider(pid, name_folded, v["kind"], v["place_id"]))
+    if not c.problems:
+        _bulk(c.session, Provider, new_rows)
+        _bulk(c.session, ProviderAlias, alias_rows)
+    result.created = len(new_rows)
+    return result
+
+
+def _write_options(c: _Checker, records: list[Record]) -> ImportResult:
+    records = c.unique(records, lambda r: r.values["option_id"], "option_id",
+                       c.ids(Option.option_id))
+    providers = c.ids(Provider.provider_id)
+    alias_of = dict(c.session.execute(select(ProviderAlias.alias_id, ProviderAlias.provider_id)).all())
+    rows, trade_rows = [], []
+    for rec in records:
+        v = dict(rec.values)
+        pid = v["provider_id"]
+        if pid not in providers:
+            if pid not in alias_of:
+                c.problems.add(rec.row, "provider_id",
+                               f"unknown provider {pid}: import it in a providers file first")
+                continue
+            v["provider_id"] = alias_of[pid]
+        lo, hi = v.get("min_age"), v.get("max_age")
+        if lo is not None and hi is not None and lo > hi:
+            c.problems.add(rec.row, "max_age", f"max_age {hi} is below min_age {lo}")
+            continue
+        for pos, trade_id in enumerate(dict.fromkeys(v.pop("trade_ids"))):
+            trade_rows.append({"option_id": v["option_id"], "trade_id": trade_id,
+                               "position": pos})
+        rows.append(v)
+    if not c.problems:
+        _bulk(c.session, Option, rows)
+        _bulk(c.session, OptionTrade, trade_rows)
+    return ImportResult("options", 0, len(rows))
+
+
+def _write_clients(c: _Checker, records: list[Record]) -> ImportResult:
+    records = c.unique(records, lambda r: r.values["client_id"], "client_id",
+                       c.ids(Client.client_id))
+    rows = []
+    for rec in records:
+        v = dict(rec.values)
+        born = v["birth_date"]
+        if born > c.today:
+            c.problems.add(rec.row, "birth_date", f"{born} is in the future")
+            continue
+        if (c.today - born).days > OLDEST_AGE_YEARS * 366:
+            c.problems.add(rec.row, "birth_date", f"{born} gives an age over {OLDEST_AGE_YEARS}")
+            continue
+        registered = v.get("registered_on")
+        if registered is not None and not born <= registered <= c.today:
+            c.problems.add(rec.row, "registered_on",
+                           f"{registered} must lie between the birth date and today")
+            continue
+        v.setdefault("disability", "none")
+        if v.get("full_name"):
+            v["full_name_folded"] = fold(v["full_name"])
+        rows.append(v)
+    if not c.problems:
+        _bulk(c.session, Client, rows)
+    return ImportResult("clients", 0, len(rows))
+
+
+def _write_placements(c: _Checker, records: list[Record]) -> ImportResult:
+    records = c.unique(records, lambda r: r.values["placement_id"], "placement_id",
+                       c.ids(Placement.placement_id))
+    clients, options = c.ids(Client.client_id), c.ids(Option.option_id)
+    rows = []
+    for rec in records:
+        v = dict(rec.values)
+        if v["client_id"] not in clients:
+            c.problems.add(rec.row, "client_id", f"unknown client {v['client_id']}")
+            continue
+        if v["option_id"] not in options:
+            c.problems.add(rec.row, "option_id", f"unknown option {v['option_id']}")
+            continue
+        status = v.setdefault("status", "completed" if "success" in v else "ongoing")
+        if status == "dropped" and v.get("success"):
+            c.problems.add(rec.row, "success", "a dropped placement cannot be a success")
+            continue
+        if v["start_date"] > c.today:
+            c.problems.add(rec.row, "start_date", f"{v['start_date']} is in the future")
+            continue
+        followed = v.get("followed_up_on")
+        if followed is not None and not v["start_date"] <= followed <= c.today:
+            c.problems.add(rec.row, "followed_up_on",
+                           f"{followed} must lie between the start date and today")
+            continue
+        rows.append(v)
+    if not c.problems:
+        _bulk(c.session, Placement, rows)
+    return ImportResult("placements", 0, len(rows))
+
+
+def _write_followups(c: _Checker, records: list[Record]) -> ImportResult:
+    existing = {tuple(r) for r in c.session.execute(select(FollowUp.client_id,
+                                                              FollowUp.followed_up_on))}
+    records = c.unique(records, lambda r: (r.values["client_id"], r.values["followed_up_on"]),
+                       "followed_up_on", existing, what="follow-up")
+    clients = c.ids(Client.client_id)
+    rows = []
+    for rec in records:
+        v = rec.values
+        if v["client_id"] not in clients:
+            c.problems.add(rec.row, "client_id", f"unknown client {v['client_id']}")
+            continue
+        if v["followed_up_on"] > c.today:
+            c.problems.add(rec.row, "followed_up_on", f"{v['followed_up_on']} is in the future")
+            continue
+        rows.append(dict(v))
+    if not c.problems:
+        _bulk(c.session, FollowUp, rows)
+    return ImportResult("followups", 0, len(rows))
+
+
+WRITERS: dict[str, Callable[[_Checker, list[Record]], ImportResult]] = {
+    "providers": _write_providers,
+    "options": _write_options,
+    "clients": _write_clients,
+    "placements": _write_placements,
+    "followups": _write_followups,
+}
+
+
+def _bulk(session: Session, table, rows: list[dict], chunk: int = 5000) -> None:
+    for start in range(0, len(rows), chunk):
+        session.execute(insert(table), rows[start : start + chunk])

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables, the engine and sessions, Alembic migrations, queries."""

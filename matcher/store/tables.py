@@ -1,0 +1,231 @@
+"""SQLAlchemy 2.0 tables. The schema changes only through the Alembic migrations beside this file.
+
+Enumerated values (kinds, groups, statuses) are stored as short strings and checked
+where they enter (the import and the API) against matcher.domain, so that adding a value
+is a code change, not a schema migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # Folded name (no diacritics) so that search and the fuzzy merge need no Python pass.
+    name_folded: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    place_id: Mapped[str] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ProviderAlias(Base):
+    """Another id under which an already known provider was imported (the fuzzy merge)."""
+
+    __tablename__ = "provider_aliases"
+
+    alias_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(
+        ForeignKey("providers.provider_id", ondelete="CASCADE"), index=True
+    )
+    alias_name: Mapped[str] = mapped_column(String(300))
+
+
+class Option(Base):
+    __tablename__ = "options"
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="ck_options_capacity_nonnegative"),
+        CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age",
+                        name="ck_options_age_range"),
+        Index("ix_options_kind_place", "kind", "place_id"),
+    )
+
+    option_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(
+        ForeignKey("providers.provider_id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    place_id: Mapped[str] = mapped_column(String(32))
+    capacity: Mapped[int] = mapped_column(Integer)
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    cost_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    wage_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
+    duration_weeks: Mapped[int | None] = mapped_column(Integer)
+    women_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_language: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_records: Mapped[bool] = mapped_column(Boolean, default=False)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    # Optimistic concurrency for capacity updates (If-Match in the API).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class OptionTrade(Base):
+    """The trades an option teaches or employs in; indexed for candidate generation by trade."""
+
+    __tablename__ = "option_trades"
+
+    option_id: Mapped[str] = mapped_column(
+        ForeignKey("options.option_id", ondelete="CASCADE"), primary_key=True
+    )
+    trade_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.provider_id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    full_name_folded: Mapped[str | None] = mapped_column(String(200), index=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(16))
+    # "group" is an SQL keyword; the contract column `group` maps here.
+    group_code: Mapped[str] = mapped_column(String(32))
+    place_id: Mapped[str] = mapped_column(String(32), index=True)
+    education: Mapped[str | None] = mapped_column(String(32))
+    disability: Mapped[str] = mapped_column(String(32), default="none")
+    interests: Mapped[str | None] = mapped_column(Text)
+    skills: Mapped[str | None] = mapped_column(Text)
+    max_travel_km: Mapped[float | None] = mapped_column(Float)
+    needs_women_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    household_poor: Mapped[bool] = mapped_column(Boolean, default=False)
+    ethnic_minority: Mapped[bool] = mapped_column(Boolean, default=False)
+    married: Mapped[bool] = mapped_column(Boolean, default=False)
+    prior_income_vnd_month: Mapped[int | None] = mapped_column(BigInteger)
+    consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    # The social worker whose caseload the client is in (API issue); empty for imports.
+    caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Placement(Base):
+    __tablename__ = "placements"
+    __table_args__ = (
+        CheckConstraint("status IN ('ongoing', 'completed', 'dropped')",
+                        name="ck_placements_status"),
+    )
+
+    placement_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    option_id: Mapped[str] = mapped_column(ForeignKey("options.option_id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="ongoing")
+    success: Mapped[bool | None] = mapped_column(Boolean)
+    income_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
+    followed_up_on: Mapped[date | None] = mapped_column(Date)
+    suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.suggestion_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FollowUp(Base):
+    """The status of a client who was not placed, for comparison with those who were."""
+
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("client_id", "followed_up_on", name="uq_followups"),)
+
+    followup_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    followed_up_on: Mapped[date] = mapped_column(Date)
+    earning: Mapped[bool] = mapped_column(Boolean)
+    income_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Suggestion(Base):
+    """A ranked list shown for one client, with the model version that made it."""
+
+    __tablename__ = "suggestions"
+
+    suggestion_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str | None] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    model_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # [{option_id, kind, score, p_success, reasons}], best first.
+    entries: Mapped[list] = mapped_column(JSON)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        CheckConstraint("decision IN ('accepted', 'declined')", name="ck_decisions_decision"),
+    )
+
+    decision_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("suggestions.suggestion_id"), index=True
+    )
+    option_id: Mapped[str] = mapped_column(ForeignKey("options.option_id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who read or changed what, when, from where: ids only, never the sensitive values."""
+
+    __tablename__ = "audit_log"
+
+    audit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    actor: Mapped[str] = mapped_column(String(100))  # username, or "cli" for the command line
+    action: Mapped[str] = mapped_column(String(32))  # read, create, update, import, ...
+    entity: Mapped[str] = mapped_column(String(32))  # client, option, placement, file, ...
+    entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str | None] = mapped_column(String(64))  # IP address or "cli"
+    detail: Mapped[dict | None] = mapped_column(JSON)  # counts and ids, never field values
