@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint demo-data places clean-db
+.PHONY: run test install lint demo-data places clean-db bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ demo-data: install
 
 clean-db:
 	rm -f data/matcher.sqlite3 data/matcher.sqlite3-wal data/matcher.sqlite3-shm
+
+# Rebuild data/places.csv from the vietnam-provinces packages (see scripts/extract_places.py).
+places: install
+	$(BIN)/python scripts/extract_places.py
