@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from matcher.ingest import KINDS, ImportFailed, import_file
+from matcher.ingest import KINDS, ImportFailed, Problem, import_file
 from matcher.ingest.seed import seed as seed_demo
 from matcher.settings import DEMO_DIR, get_settings
 from matcher.store.db import current_revision, head_revision, is_empty, make_engine, upgrade
@@ -71,6 +71,238 @@ def seed(
         _fail(f"not seeded, nothing was changed.\n{exc.render()}")
     for result in results:
         print(result.summary())
+
+
+def _matcher(session, **kwargs):
+    from matcher.engine import Matcher
+    from matcher.outcomes import ModelError
+
+    try:
+        return Matcher.build(session, **kwargs)
+    except ModelError as exc:
+        _fail(f"the model cannot be used: {exc}")
+
+
+def _profile(session, client_id: str | None, profile: Path | None):
+    from matcher.catalog import load_profile
+    from matcher.profiles import parse_profile
+
+    if profile is not None:
+        try:
+            data = json.loads(profile.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _fail(f"{profile}: not a readable JSON profile ({exc})")
+        if not isinstance(data, dict):
+            _fail(f"{profile}: a profile is a JSON object of client fields")
+        try:
+            return parse_profile(data)
+        except ImportFailed as exc:
+            _fail(f"{profile}: {exc.render()}")
+    if not client_id:
+        _fail("give a CLIENT_ID or --profile FILE.json")
+    try:
+        return load_profile(session, client_id)
+    except KeyError:
+        _fail(f"unknown client {client_id}")
+
+
+@app.command()
+def train(as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
+          ) -> None:
+    """Fit the outcome model on the placements; write artefact + model card; print the card."""
+    from matcher.outcomes import NoHistory
+    from matcher.outcomes import train as train_model
+
+    engine = make_engine()
+    try:
+        card = train_model(engine, model_dir=get_settings().model_dir, progress=not as_json)
+    except NoHistory as exc:
+        _fail(str(exc))
+    data = card.to_dict() if hasattr(card, "to_dict") else dict(vars(card))
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    v = data.get("validation", {})
+    print(f"model {data['version']}: {data['rows']} placements of {data['n_clients']} clients")
+    for key, value in v.items():
+        if isinstance(value, int | float):
+            print(f"  {key}: {value}")
+
+
+@app.command()
+def suggest(
+    client_id: Annotated[str | None, typer.Argument(help="A stored client's id.")] = None,
+    top: Annotated[int, typer.Option(min=1, max=100, help="How many suggestions.")] = 10,
+    kind: Annotated[str | None, typer.Option(help="training, job or livelihood.")] = None,
+    profile: Annotated[Path | None, typer.Option(help="An unsaved profile (JSON).")] = None,
+    lang: Annotated[str, typer.Option(help="vi or en, for the reasons printed.")] = "vi",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ranked suggestions for a stored client (or an unsaved profile), with reasons."""
+    from sqlalchemy.orm import Session
+
+    with Session(make_engine()) as session:
+        client = _profile(session, client_id, profile)
+        matcher = _matcher(session)
+    try:
+        result = matcher.suggest(client, top=top, kind=kind)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    lang = "en" if lang == "en" else "vi"
+    print(f"{result['n_eligible']} / {result['n_options']} options eligible; "
+          f"model {result['model_version']}")
+    for rank, s in enumerate(result["suggestions"], start=1):
+        print(f"{rank:2}. {s['option_id']} {s['title']} — {s['provider_name']} ({s['place']})"
+              f"  score {s['score']:.3f}  P {s['p_success']:.0%}")
+        for r in s["reasons"]:
+            print(f"      · {r[lang]}")
+
+
+@app.command()
+def explain(
+    client_id: Annotated[str, typer.Argument(help="A stored client's id.")],
+    option_id: Annotated[str, typer.Argument(help="The option asked about.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why an option is, or is not, suggested for a client."""
+    from sqlalchemy.orm import Session
+
+    with Session(make_engine()) as session:
+        client = _profile(session, client_id, None)
+        matcher = _matcher(session)
+    try:
+        answer = matcher.explain(client, option_id)
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    if as_json:
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
+    elif answer["eligible"]:
+        print(f"{option_id} is eligible: rank {answer['rank']} of {answer['n_eligible']}, "
+              f"P(success) {answer['p_success']:.0%}, score {answer['score']:.3f}")
+    else:
+        print(f"{option_id} is not eligible for {client_id}:")
+        for r in answer["failed_rules"]:
+            print(f"  · {r['vi']} ({r['en']})")
+
+
+def _cohort_ids(path: Path) -> list[str]:
+    from matcher.ingest.reading import read_table
+
+    table = read_table(path, max_bytes=int(get_settings().import_max_mb * 1e6))
+    header = [h.strip().lower() for h in table.header]
+    if header != ["client_id"]:
+        raise ImportFailed([Problem(1, None, "a cohort file has one column, client_id "
+                                    f"(found: {', '.join(header)})")])
+    ids, seen, problems = [], {}, []
+    for row, cells in zip(table.row_numbers, table.rows, strict=True):
+        cid = cells[0].strip() if cells else ""
+        if cid in seen:
+            problems.append(Problem(row, "client_id",
+                                    f"duplicate {cid} (first at row {seen[cid]})"))
+        elif cid:
+            seen[cid] = row
+            ids.append(cid)
+    if problems:
+        raise ImportFailed(problems)
+    if not ids:
+        raise ImportFailed([Problem(None, None, "empty cohort: the file lists no client")])
+    return ids
+
+
+@app.command()
+def allocate(
+    cohort_file: Annotated[Path, typer.Argument(help="CSV or .xlsx with a client_id column.")],
+    budget: Annotated[int | None, typer.Option(help="Budget in VND for fees and start-up.")] = None,
+    priority: Annotated[list[str] | None, typer.Option(
+        help="group=weight, e.g. trafficking_returnee=2 (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The best plan for a cohort under seats (and a budget), against the baselines."""
+    from sqlalchemy.orm import Session
+
+    from matcher.catalog import load_profile
+    from matcher.cohort import plan_cohort
+    from matcher.domain import Group
+
+    if budget is not None and budget < 0:
+        _fail(f"the budget must be 0 or more, not {budget}")
+    weights: dict[str, float] = {}
+    for item in priority or []:
+        group, _, value = item.partition("=")
+        try:
+            weights[Group(group.strip())] = float(value)
+        except ValueError:
+            _fail(f"--priority {item!r}: write group=weight with a known group and a number")
+        if weights[group.strip()] < 0:
+            _fail(f"--priority {item!r}: a weight is 0 or more")
+    try:
+        ids = _cohort_ids(cohort_file)
+    except ImportFailed as exc:
+        _fail(f"{cohort_file}: {exc.render()}")
+    with Session(make_engine()) as session:
+        missing, clients = [], []
+        for cid in ids:
+            try:
+                clients.append(load_profile(session, cid))
+            except KeyError:
+                missing.append(cid)
+        if missing:
+            _fail(f"{cohort_file}: unknown clients: {', '.join(missing[:20])}"
+                  + (f" and {len(missing) - 20} more" if len(missing) > 20 else ""))
+        matcher = _matcher(session)
+    result = plan_cohort(matcher, clients, budget_vnd=budget, priority=weights)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    print(f"{len(result['assignments'])} of {len(ids)} clients placed; expected successes "
+          f"{result['expected_successes']:.1f}; cost {result['cost_vnd']:,} VND")
+    for name, gain in result["gain_over"].items():
+        print(f"  gain over {name}: {gain:+.2f}")
+    for u in result["unassigned"]:
+        print(f"  {u['client_id']}: {u['vi']}")
+
+
+@app.command()
+def evaluate(
+    world: Annotated[Path, typer.Option(help="The synthetic world (CSVs + truth.json) "
+                                              "the database holds.")] = DEMO_DIR,
+    seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Backtest suggestions and cohort plans against baselines, graded by the world's truth."""
+    from sqlalchemy.orm import Session
+
+    from matcher.backtest import backtest
+    from matcher.catalog import load_catalog, load_clients, load_placements
+    from matcher.outcomes import NoHistory
+    from matcher.synth import read_world
+
+    if not (world / "truth.json").is_file():
+        _fail(f"{world}: no truth.json; evaluate grades decisions in a synthetic world "
+              "whose truth is known")
+    truth_world = read_world(world)
+    with Session(make_engine()) as session:
+        catalog, clients = load_catalog(session), load_clients(session)
+        placements = load_placements(session)
+    if set(clients["client_id"]) != set(truth_world.clients["client_id"]):
+        _fail(f"the database does not hold the world in {world}: seed it from there first")
+    try:
+        result = backtest(truth_world, catalog, clients, placements, seed=seed)
+    except NoHistory as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    for part in ("top1", "cohort"):
+        shares = result[part]["share_of_oracle_gain"]
+        print(f"{part}: share of the oracle's gain over random: "
+              + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+    auc = result["held_out_auc"]
+    if auc:
+        print(f"held-out ROC AUC {auc['roc_auc']:.3f}, Brier {auc['brier']:.3f}")
 
 
 @db_app.command("upgrade")

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     import_max_errors: int = Field(default=50, gt=0, description="Errors listed before stopping.")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
 
+    # The score of a suggestion: weights of its parts (README, "The score").
+    weight_success: float = Field(default=1.0, ge=0, description="Predicted chance of success.")
+    weight_wish: float = Field(default=0.3, ge=0, description="Match with the client's wishes.")
+    weight_travel: float = Field(default=0.15, ge=0, description="Travel, relative to the limit.")
+    weight_cost: float = Field(default=0.1, ge=0, description="Fee or start-up cost.")
+    cost_scale_vnd: int = Field(default=10_000_000, gt=0, description="A cost that counts as 1.")
+    max_per_provider: int = Field(default=2, ge=1, description="Suggestions per provider in a list.")
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:

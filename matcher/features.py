@@ -1,0 +1,365 @@
+"""Client × option pair features for the outcome model (DESIGN.md, "The outcome model").
+
+One row describes one pair: how well the option's trades fit what the client wishes for and
+knows, how far it is, who the client is (age, education, group, access needs, household),
+what the option is (kind, trade, cost, wage, length) and how the provider's past placements
+went (shrunk toward the mean, out of fold while training).
+
+Everything is vectorised so that one client against the whole catalogue is a handful of
+numpy operations: :func:`prepare_options` computes the option side once per catalogue, and
+:func:`client_features` broadcasts one client over it. :func:`pair_features` is the
+row-aligned form used for training (one client row and one option row per pair).
+The provider statistics live in :class:`matcher.provider_stats.FeatureContext`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matcher.domain import GROUPS_WITH_RECORD
+from matcher.profiles import DEFAULT_TRAVEL_KM, ClientProfile
+from matcher.provider_stats import SHRINK_M, FeatureContext
+from matcher.wishes import SECTOR_CREDIT, WishIndex
+
+__all__ = [
+    "CATEGORICAL", "FEATURES", "MONOTONIC", "NUMERIC", "SECTOR_CREDIT", "SHRINK_M",
+    "EDUCATION_LEVEL", "FeatureContext", "PreparedOptions", "WishIndex", "client_features",
+    "monotonic_cst", "pair_features", "prepare_options",
+]
+
+CATEGORICAL: list[str] = ["gender", "group", "disability", "kind", "primary_trade", "sector"]
+NUMERIC: list[str] = [
+    # the pair
+    "wish_match",          # best similarity of the client's wishes (interests and skills)
+    "skill_match",         # the same from the skills alone: knowing a trade is not wanting it
+    "distance_km",
+    "over_travel_km",      # km beyond the client's travel limit (0 for eligible options)
+    "deaf_sign_language",  # deaf client: +1 taught in sign language, -1 not; 0 otherwise
+    "women_only_match",    # a client who needs a women-only place, in one
+    "record_accepted",     # a client with a record, where records are accepted
+    "hazard_disability",   # a blind or physically disabled client in a hazardous trade
+    # the client
+    "wish_stated", "age", "education", "max_travel_km", "needs_women_only", "household_poor",
+    "ethnic_minority", "married", "prior_income_vnd_month",
+    # the option and its provider
+    "cost_vnd", "wage_vnd_day", "duration_weeks", "women_only", "sign_language",
+    "accepts_records", "hazardous", "provider_rate_shrunk", "provider_n_log",
+]
+FEATURES: list[str] = CATEGORICAL + NUMERIC
+_CATEGORICAL = frozenset(CATEGORICAL)
+
+#: What is known before any data (DESIGN.md): success does not rise with distance nor fall
+#: with a better match, and a provider whose placements went better is not worse. +1 means
+#: P(success) never decreases as the feature grows, -1 never increases; others are free.
+MONOTONIC: dict[str, int] = {
+    "wish_match": 1,
+    "skill_match": 1,
+    "distance_km": -1,
+    "over_travel_km": -1,
+    "provider_rate_shrunk": 1,
+}
+
+#: Education as years of schooling would say it: an order, not a set of labels.
+EDUCATION_LEVEL: dict[str, float] = {
+    "none": 0.0, "primary": 1.0, "lower_secondary": 2.0, "upper_secondary": 3.0,
+    "vocational": 4.0, "college": 5.0,
+}
+_HAZARD_DISABILITIES = ("blind", "physical")
+_RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
+_DAYS_PER_YEAR = 365.2425
+
+
+def monotonic_cst(columns: Sequence[str]) -> list[int]:
+    """The monotonic constraint of each column, in order (0 for unconstrained ones)."""
+    return [MONOTONIC.get(c, 0) for c in columns]
+
+
+# --- the option side ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedOptions:
+    """The option half of the features, computed once per catalogue (and context).
+
+    ``trade_rows`` is the padded matrix of trade positions :meth:`WishIndex.trade_rows`
+    gives; ``columns`` holds the option columns of :data:`FEATURES`, one value per option.
+    """
+
+    columns: dict[str, np.ndarray]
+    trade_rows: np.ndarray
+    hazardous: np.ndarray
+    women_only: np.ndarray
+    sign_language: np.ndarray
+    accepts_records: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.trade_rows)
+
+    def take(self, rows: np.ndarray) -> PreparedOptions:
+        """The prepared options at positions ``rows`` (repeats allowed)."""
+        return PreparedOptions(
+            columns={k: v[rows] for k, v in self.columns.items()},
+            trade_rows=self.trade_rows[rows],
+            hazardous=self.hazardous[rows],
+            women_only=self.women_only[rows],
+            sign_language=self.sign_language[rows],
+            accepts_records=self.accepts_records[rows],
+        )
+
+
+def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
+                    context: FeatureContext) -> PreparedOptions:
+    """The option side of the features for every row of a catalogue options frame.
+
+    Parameters
+    ----------
+    options : DataFrame
+        Rows of :attr:`matcher.catalog.Catalog.options` (with ``trade_ids``,
+        ``primary_trade``, ``sector``, ``hazardous``).
+    wish : WishIndex
+        Gives each trade id its position in the wish vectors.
+    context : FeatureContext
+        Provider statistics from the placement history.
+
+    Returns
+    -------
+    PreparedOptions
+    """
+    rate, n = context.provider_features(options["provider_id"].to_numpy(object))
+    flags = {c: _bool(options[c]) for c in ("hazardous", "women_only", "sign_language",
+                                            "accepts_records")}
+    columns = {
+        "kind": _text(options["kind"]),
+        "primary_trade": _text(options["primary_trade"]),
+        "sector": _text(options["sector"]),
+        "cost_vnd": _number(options["cost_vnd"]),
+        "wage_vnd_day": _number(options["wage_vnd_day"]),
+        "duration_weeks": _number(options["duration_weeks"]),
+        **{c: v.astype(float) for c, v in flags.items()},
+        "provider_rate_shrunk": rate,
+        "provider_n_log": np.log1p(n),
+    }
+    return PreparedOptions(columns=columns, trade_rows=wish.trade_rows(options["trade_ids"]),
+                           **flags)
+
+
+# --- one client against many options -------------------------------------------------------
+
+
+def client_features(client: ClientProfile, prepared: PreparedOptions, *,
+                    distance_km: np.ndarray, wish: WishIndex,
+                    on: date | None = None) -> pd.DataFrame:
+    """Features of one client against every prepared option, in :data:`FEATURES` order.
+
+    The fast path of the suggestions: the client's values are broadcast over the options,
+    and the wish match is one gather from the client's credited wish vector.
+
+    Parameters
+    ----------
+    client : ClientProfile
+    prepared : PreparedOptions
+        From :func:`prepare_options`.
+    distance_km : ndarray of shape (n_options,)
+        Distance from the client's place to each option's place.
+    wish : WishIndex
+    on : date, optional
+        The day the age is counted on (today by default).
+
+    Returns
+    -------
+    DataFrame of shape (n_options, len(FEATURES))
+    """
+    n = len(prepared)
+    distance = np.asarray(distance_km, dtype=float).reshape(n)
+    interests = wish.credited(wish.vectors([client.interests or ""]))
+    skills = wish.credited(wish.vectors([client.skills or ""]))
+    both = np.maximum(interests, skills)
+    client_side = {
+        "gender": client.gender,
+        "group": client.group,
+        "disability": client.disability or "none",
+        "education": EDUCATION_LEVEL.get(client.education or "", np.nan),
+        "age": ((on or date.today()) - client.birth_date).days / _DAYS_PER_YEAR,
+        "max_travel_km": np.nan if client.max_travel_km is None else float(client.max_travel_km),
+        "needs_women_only": float(client.needs_women_only),
+        "household_poor": float(client.household_poor),
+        "ethnic_minority": float(client.ethnic_minority),
+        "married": float(client.married),
+        "prior_income_vnd_month": np.nan if client.prior_income_vnd_month is None
+        else float(client.prior_income_vnd_month),
+        "wish_stated": float(both[0, :-1].max() > 0),
+    }
+    pair = _pair_columns(
+        prepared,
+        wish_match=_best(both[0], prepared.trade_rows),
+        skill_match=_best(skills[0], prepared.trade_rows),
+        distance=distance,
+        travel_limit=np.full(n, client.travel_limit_km),
+        deaf=np.full(n, client.disability == "deaf"),
+        needs_women_only=np.full(n, bool(client.needs_women_only)),
+        has_record=np.full(n, client.group in _RECORD_GROUPS),
+        hazard_prone=np.full(n, client.disability in _HAZARD_DISABILITIES),
+    )
+    data = {**{k: _repeat(v, n) for k, v in client_side.items()}, **prepared.columns, **pair}
+    return _frame(data, n)
+
+
+# --- row-aligned pairs (training) ----------------------------------------------------------
+
+
+def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions, *,
+                  distance_km: np.ndarray, wish: WishIndex, context: FeatureContext | None = None,
+                  on: date | Iterable[Any]) -> pd.DataFrame:
+    """Features of aligned pairs: row i is ``clients`` row i with ``options`` row i.
+
+    Parameters
+    ----------
+    clients : DataFrame
+        Client rows with the columns of :data:`matcher.catalog.CLIENT_COLUMNS`.
+    options : DataFrame or PreparedOptions
+        Catalogue option rows (then ``context`` is required), or options already prepared
+        and taken in the pairs' order.
+    distance_km : ndarray of shape (n_pairs,)
+    wish : WishIndex
+    context : FeatureContext, optional
+        Provider statistics; needed when ``options`` is a DataFrame.
+    on : date or sequence of dates
+        The day each client's age is counted on: one date, or one per pair (the placement's
+        start date while training).
+
+    Returns
+    -------
+    DataFrame of shape (n_pairs, len(FEATURES))
+    """
+    if isinstance(options, pd.DataFrame):
+        if context is None:
+            raise ValueError("pair_features needs a context to describe option frames")
+        options = prepare_options(options, wish=wish, context=context)
+    n = len(clients)
+    if len(options) != n:
+        raise ValueError(f"{n} clients but {len(options)} options: pairs must be aligned")
+    # Many pairs share a client and many clients share a phrase: vectors per distinct text.
+    interests = _text_vectors(wish, clients["interests"])
+    skills = _text_vectors(wish, clients["skills"])
+    both = np.maximum(interests, skills)
+    disability = _text(clients["disability"], default="none")
+    group = _text(clients["group_code"])
+    travel = _number(clients["max_travel_km"])
+    needs_women_only = _bool(clients["needs_women_only"])
+    client_side = {
+        "gender": _text(clients["gender"]),
+        "group": group,
+        "disability": disability,
+        "education": pd.Series(_text(clients["education"])).map(EDUCATION_LEVEL)
+        .to_numpy(float),
+        "age": _age_years(clients["birth_date"], on, n),
+        "max_travel_km": travel,
+        "needs_women_only": needs_women_only.astype(float),
+        "household_poor": _bool(clients["household_poor"]).astype(float),
+        "ethnic_minority": _bool(clients["ethnic_minority"]).astype(float),
+        "married": _bool(clients["married"]).astype(float),
+        "prior_income_vnd_month": _number(clients["prior_income_vnd_month"]),
+        "wish_stated": (both[:, :-1].max(axis=1) > 0).astype(float),
+    }
+    pair = _pair_columns(
+        options,
+        wish_match=_best(both, options.trade_rows),
+        skill_match=_best(skills, options.trade_rows),
+        distance=np.asarray(distance_km, dtype=float).reshape(n),
+        travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel),
+        deaf=disability == "deaf",
+        needs_women_only=needs_women_only,
+        has_record=np.isin(group, _RECORD_GROUPS),
+        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES),
+    )
+    return _frame({**client_side, **options.columns, **pair}, n)
+
+
+# --- shared pieces ---------------------------------------------------------------------------
+
+
+def _pair_columns(options: PreparedOptions, *, wish_match: np.ndarray, skill_match: np.ndarray,
+                  distance: np.ndarray, travel_limit: np.ndarray, deaf: np.ndarray,
+                  needs_women_only: np.ndarray, has_record: np.ndarray,
+                  hazard_prone: np.ndarray) -> dict[str, np.ndarray]:
+    sign = np.where(options.sign_language, 1.0, -1.0)
+    return {
+        "wish_match": wish_match,
+        "skill_match": skill_match,
+        "distance_km": distance,
+        "over_travel_km": np.maximum(distance - travel_limit, 0.0),
+        "deaf_sign_language": np.where(deaf, sign, 0.0),
+        "women_only_match": (needs_women_only & options.women_only).astype(float),
+        "record_accepted": (has_record & options.accepts_records).astype(float),
+        "hazard_disability": (hazard_prone & options.hazardous).astype(float),
+    }
+
+
+def _frame(data: dict[str, Any], n: int) -> pd.DataFrame:
+    # Categories go in as object Series: pandas would otherwise infer its string dtype and
+    # copy every value, which costs more than the whole rest of the features.
+    columns = {c: pd.Series(data[c], dtype=object, copy=False) if c in _CATEGORICAL
+               else np.asarray(data[c], dtype=float) for c in FEATURES}
+    return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
+
+
+def _repeat(value: Any, n: int) -> np.ndarray:
+    """``value`` n times: object arrays for text (np.full would make fixed-width strings)."""
+    if isinstance(value, str):
+        out = np.empty(n, dtype=object)
+        out[:] = value
+        return out
+    return np.full(n, value, dtype=float)
+
+
+def _best(credited: np.ndarray, trade_rows: np.ndarray) -> np.ndarray:
+    """Per row of ``trade_rows``, the best of ``credited`` (one client's row, or one per pair)."""
+    # Options list one to three trades: a max over columns one at a time is several times
+    # faster than ndarray.max(axis=1) over such a narrow axis.
+    if credited.ndim == 1:
+        out = credited[trade_rows[:, 0]]
+        for j in range(1, trade_rows.shape[1]):
+            np.maximum(out, credited[trade_rows[:, j]], out=out)
+        return out
+    rows = np.arange(len(credited))
+    out = credited[rows, trade_rows[:, 0]]
+    for j in range(1, trade_rows.shape[1]):
+        np.maximum(out, credited[rows, trade_rows[:, j]], out=out)
+    return out
+
+
+def _text_vectors(wish: WishIndex, texts: pd.Series) -> np.ndarray:
+    codes, uniques = pd.factorize(pd.Series(_text(texts)), sort=False)
+    return wish.credited(wish.vectors(list(uniques)))[codes]
+
+
+def _text(values: Any, default: str = "") -> np.ndarray:
+    series = pd.Series(values, dtype=object)
+    return series.where(series.notna(), default).astype(str).to_numpy(object)
+
+
+def _number(values: Any) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
+
+
+def _bool(values: Any) -> np.ndarray:
+    series = pd.Series(values)
+    return series.where(series.notna(), False).astype(bool).to_numpy()
+
+
+def _age_years(birth: pd.Series, on: date | Iterable[Any], n: int) -> np.ndarray:
+    born = pd.to_datetime(pd.Series(birth)).to_numpy("datetime64[D]")
+    if isinstance(on, date):
+        day = np.full(n, np.datetime64(on, "D"))
+    elif isinstance(on, np.ndarray) and np.issubdtype(on.dtype, np.datetime64):
+        day = on.astype("datetime64[D]")
+    else:
+        day = pd.to_datetime(pd.Series(list(on))).to_numpy("datetime64[D]")
+    # Years as a real number: the model wants a smooth age; whole years are for the rules.
+    return (day - born).astype(float) / _DAYS_PER_YEAR

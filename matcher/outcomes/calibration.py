@@ -1,0 +1,79 @@
+"""Platt scaling, the calibration table and the Wilson interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CALIBRATION_BINS = 10
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -35.0, 35.0)))
+
+
+def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tuple[float, float]:
+    """Platt's sigmoid ``P = sigmoid(a·score + b)`` by Newton's method.
+
+    Uses Platt's smoothed targets, which keep the fit finite when a fold is separable. The
+    slope is kept non-negative: a score that ranks backwards is not turned upside down (that
+    would break the monotonic constraints); it is flattened to the base rate instead.
+    """
+    s = np.asarray(score, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n1 = y.sum()
+    n0 = len(y) - n1
+    t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))
+    a, b = 1.0, float(np.log((n1 + 1) / (n0 + 1)))
+    for _ in range(iterations):
+        p = sigmoid(a * s + b)
+        w = p * (1 - p) + 1e-12
+        grad = np.array([((p - t) * s).sum(), (p - t).sum()])
+        hess = np.array([[(w * s * s).sum() + 1e-9, (w * s).sum()],
+                         [(w * s).sum(), w.sum() + 1e-9]])
+        delta = np.linalg.solve(hess, grad)
+        a, b = a - delta[0], b - delta[1]
+        if np.abs(delta).max() < 1e-10:
+            break
+    if a < 0:
+        a, b = 0.0, float(np.log(t.mean() / (1 - t.mean())))
+    return float(a), float(b)
+
+
+def calibration_table(p: np.ndarray, y: np.ndarray,
+                      bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
+    """Deciles of predicted P: mean predicted, observed rate, n and its Wilson 95% interval.
+
+    The bins hold equal numbers of rows (ties split by order), so their ``n`` add up to the
+    rows.
+    """
+    p = np.asarray(p, dtype=float)
+    y = np.asarray(y)
+    ranks = pd.Series(p).rank(method="first").to_numpy()
+    codes = pd.qcut(ranks, q=min(bins, len(p)), labels=False)
+    table = []
+    for k in range(int(codes.max()) + 1 if len(p) else 0):
+        idx = np.flatnonzero(codes == k)
+        n, hits = len(idx), int(y[idx].sum())
+        low, high = wilson(hits, n)
+        table.append({"bin": k + 1, "n": n, "mean_predicted": _round(p[idx].mean()),
+                      "observed": _round(hits / n), "ci_low": _round(low),
+                      "ci_high": _round(high), "p_min": _round(p[idx].min()),
+                      "p_max": _round(p[idx].max())})
+    return table
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95% by default)."""
+    if n == 0:
+        return 0.0, 1.0
+    phat = successes / n
+    centre = (phat + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)

@@ -1,0 +1,81 @@
+"""The reasons shown with a suggestion, in Vietnamese and English.
+
+Each reason is ``{"code", "vi", "en"}``: the code is stable for programs and reviews, the
+texts are for people. Nothing here names the client's group: reasons may reach a provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from matcher.ranking import km, vnd
+
+STRONG_WISH = 0.8
+SOME_WISH = 0.3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Past placements like this one (same trade and kind, similar clients), and successes."""
+
+    n: int
+    successes: int
+    scope: str  # "similar" (same group and age band), "trade" (same trade and kind), "none"
+
+
+def reason(code: str, vi: str, en: str) -> dict[str, str]:
+    return {"code": code, "vi": vi, "en": en}
+
+
+def wish_reason(wish: float, trade_vi: str, trade_en: str) -> dict[str, str] | None:
+    if wish >= STRONG_WISH:
+        return reason("wish_match", f"Đúng nguyện vọng: {trade_vi.lower()}",
+                      f"Matches the client's wishes: {trade_en.lower()}")
+    if wish >= SOME_WISH:
+        return reason("wish_near", f"Gần với nguyện vọng: {trade_vi.lower()}",
+                      f"Close to the client's wishes: {trade_en.lower()}")
+    return None
+
+
+def distance_reason(distance_km: float) -> dict[str, str]:
+    if distance_km < 0.5:
+        return reason("distance", "Ngay tại địa phương", "In the client's own locality")
+    return reason("distance", f"Cách {km(distance_km)} km", f"{km(distance_km, 'en')} km away")
+
+
+def capacity_reason(kind: str, seats: int) -> dict[str, str]:
+    unit_vi = {"training": "chỗ học", "job": "vị trí", "livelihood": "suất"}.get(kind, "chỗ")
+    unit_en = {"training": "seat", "job": "opening", "livelihood": "slot"}.get(kind, "place")
+    plural = "" if seats == 1 else "s"
+    return reason("capacity", f"Còn {seats} {unit_vi}", f"{seats} {unit_en}{plural} left")
+
+
+def money_reason(kind: str, cost_vnd: float | None, wage_vnd_day: float | None):
+    out = []
+    if wage_vnd_day and wage_vnd_day > 0:
+        out.append(reason("earnings", f"Thu nhập khoảng {vnd(wage_vnd_day)}/ngày",
+                          f"Earnings about {vnd(wage_vnd_day, 'en')} a day"))
+    if cost_vnd and cost_vnd > 0:
+        what_vi, what_en = ("Vốn khởi nghiệp", "Start-up package") if kind == "livelihood" else (
+            "Học phí", "Fee")
+        out.append(reason("cost", f"{what_vi}: {vnd(cost_vnd)}",
+                          f"{what_en}: {vnd(cost_vnd, 'en')}"))
+    return out
+
+
+def evidence_reason(evidence: Evidence, kind: str) -> dict[str, str]:
+    if evidence.n == 0:
+        return reason("evidence_none", "Chưa có người nào có hoàn cảnh tương tự học/làm ở đây",
+                      "No similar past placement to learn from yet")
+    who_vi = {"training": "học viên", "job": "người lao động", "livelihood": "hộ"}.get(
+        kind, "người")
+    who_en = {"training": "trainees", "job": "workers", "livelihood": "households"}.get(
+        kind, "people")
+    alike_vi = "có hoàn cảnh tương tự" if evidence.scope == "similar" else "cùng nghề"
+    alike_en = "in a similar situation" if evidence.scope == "similar" else "in the same trade"
+    return reason(
+        "evidence",
+        f"{evidence.successes}/{evidence.n} {who_vi} {alike_vi} có thu nhập ổn định sau 6 tháng",
+        f"{evidence.successes} of {evidence.n} {who_en} {alike_en} earned a stable living "
+        "after 6 months",
+    )

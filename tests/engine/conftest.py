@@ -1,0 +1,51 @@
+"""A small synthetic world in a SQLite database, shared by the engine tests of a module."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from matcher.catalog import load_profile
+from matcher.engine import Matcher
+from matcher.ingest.seed import seed
+from matcher.outcomes import PriorModel, train
+from matcher.store.db import make_engine
+from matcher.synth import build_world, write_world
+
+ON = date(2026, 10, 1)  # the synthetic world's as_of date
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory):
+    """A 400-client world written as contract files, seeded into its own SQLite file."""
+    root = tmp_path_factory.mktemp("world")
+    world = build_world(seed=7, n_clients=400, n_trainers=60, n_employers=60, n_livelihood=8,
+                        n_placements=1200)
+    write_world(world, root / "csv")
+    engine = make_engine(f"sqlite:///{root / 'world.sqlite3'}")
+    seed(engine, root / "csv")
+    model_dir = root / "models"
+    train(engine, model_dir=model_dir)
+    yield {"world": world, "engine": engine, "dir": root, "model_dir": model_dir}
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def matcher(small_world) -> Matcher:
+    with Session(small_world["engine"]) as session:
+        return Matcher.build(session, model_dir=small_world["model_dir"])
+
+
+@pytest.fixture(scope="session")
+def prior_matcher(small_world) -> Matcher:
+    with Session(small_world["engine"]) as session:
+        return Matcher.build(session, model=PriorModel())
+
+
+@pytest.fixture(scope="session")
+def profiles(small_world):
+    with Session(small_world["engine"]) as session:
+        ids = list(small_world["world"].clients["client_id"])
+        return [load_profile(session, cid) for cid in ids]
