@@ -22,6 +22,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/matcher db upgrade
 	$(BIN)/matcher seed --if-empty
+	test -f "$${MATCHER_MODEL_DIR:-models}/current.json" || $(BIN)/matcher train
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 
 test: install
