@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     weight_travel: float = Field(default=0.15, ge=0, description="Travel, relative to the limit.")
     weight_cost: float = Field(default=0.1, ge=0, description="Fee or start-up cost.")
     cost_scale_vnd: int = Field(default=10_000_000, gt=0, description="A cost that counts as 1.")
-    max_per_provider: int = Field(default=2, ge=1, description="Suggestions per provider in a list.")
+    max_per_provider: int = Field(default=2, ge=1, description="Per provider in a list.")
 
     @field_validator("database_url")
     @classmethod

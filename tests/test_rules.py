@@ -22,15 +22,16 @@ def born(age: int, days_before_birthday: int = 10) -> date:
 
 
 def client(**kw) -> ClientProfile:
-    base = dict(birth_date=born(25), gender="female", group="other", place_id="cur-1",
-                max_travel_km=20.0)
+    base = {"birth_date": born(25), "gender": "female", "group": "other", "place_id": "cur-1",
+                "max_travel_km": 20.0}
     base.update(kw)
     return ClientProfile(**base)
 
 
 def option(**kw) -> dict:
-    base = dict(option_id="OP", kind="training", min_age=None, max_age=None, capacity=3,
-                women_only=False, sign_language=False, accepts_records=True, hazardous=False)
+    base = {"option_id": "OP", "kind": "training", "min_age": None, "max_age": None,
+            "capacity": 3, "women_only": False, "sign_language": False,
+            "accepts_records": True, "hazardous": False}
     base.update(kw)
     return base
 
@@ -92,17 +93,17 @@ clients = st.builds(
     max_travel_km=st.one_of(st.none(), st.floats(0, 100)),
     needs_women_only=st.booleans(),
 )
-options_st = st.fixed_dictionaries(dict(
-    option_id=st.just("OP"),
-    kind=st.sampled_from(["training", "job", "livelihood"]),
-    min_age=st.one_of(st.none(), st.integers(10, 25)),
-    max_age=st.one_of(st.none(), st.integers(15, 65)),
-    capacity=st.integers(0, 3),
-    women_only=st.booleans(),
-    sign_language=st.booleans(),
-    accepts_records=st.booleans(),
-    hazardous=st.booleans(),
-))
+options_st = st.fixed_dictionaries({
+    "option_id": st.just("OP"),
+    "kind": st.sampled_from(["training", "job", "livelihood"]),
+    "min_age": st.one_of(st.none(), st.integers(10, 25)),
+    "max_age": st.one_of(st.none(), st.integers(15, 65)),
+    "capacity": st.integers(0, 3),
+    "women_only": st.booleans(),
+    "sign_language": st.booleans(),
+    "accepts_records": st.booleans(),
+    "hazardous": st.booleans(),
+})
 
 
 @settings(max_examples=300, deadline=None)

@@ -196,7 +196,8 @@ def _write_options(c: _Checker, records: list[Record]) -> ImportResult:
     records = c.unique(records, lambda r: r.values["option_id"], "option_id",
                        c.ids(Option.option_id))
     providers = c.ids(Provider.provider_id)
-    alias_of = dict(c.session.execute(select(ProviderAlias.alias_id, ProviderAlias.provider_id)).all())
+    aliases = select(ProviderAlias.alias_id, ProviderAlias.provider_id)
+    alias_of = dict(c.session.execute(aliases).all())
     rows, trade_rows = [], []
     for rec in records:
         v = dict(rec.values)
