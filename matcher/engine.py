@@ -108,17 +108,18 @@ class Matcher:
             raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
         on = on or date.today()
         near, distance = self._within_reach(client)
+        pool = len(self.catalog)
         if kind is not None:
-            near = near[self._arrays["kind"][near] == kind]
-            distance = self.distances_from(client.place_id)[near]
+            same_kind = self._arrays["kind"][near] == kind
+            near, distance = near[same_kind], distance[same_kind]
+            pool = int((self._arrays["kind"] == kind).sum())
         result = check(client, {k: v[near] for k, v in self._arrays.items()}, distance, on)
         rows = near[result.eligible]
         feats = client_features(client, self.prepared.take(rows),
                                 distance_km=distance[result.eligible], wish=self.wish, on=on)
         p = self.model.predict(feats) if len(rows) else np.zeros(0)
         excluded = {code: int(mask.sum()) for code, mask in result.failed.items() if mask.any()}
-        out_of_reach = len(self.catalog) - len(near) if kind is None else int(
-            (self._arrays["kind"] == kind).sum()) - len(near)
+        out_of_reach = pool - len(near)
         if out_of_reach:
             excluded["too_far"] = excluded.get("too_far", 0) + out_of_reach
         return Candidates(rows, distance[result.eligible], feats["wish_match"].to_numpy(float),
@@ -144,7 +145,8 @@ class Matcher:
                              options["cost_vnd"].to_numpy(float)[c.rows], self.weights)
         providers = options["provider_id"].to_numpy(object)[c.rows]
         chosen = top_k_diverse(total, providers, top, self.weights.max_per_provider)
-        entries = [self._entry(client, c, i, total, parts) for i in chosen]
+        wished = self._wish_vector(client)
+        entries = [self._entry(client, c, i, total, parts, wished) for i in chosen]
         return {
             "client_id": client.client_id,
             "model_version": self.model.version,
@@ -182,7 +184,7 @@ class Matcher:
     # --- one suggestion -------------------------------------------------------------------
 
     def _entry(self, client: ClientProfile, c: Candidates, i: int, total: np.ndarray,
-               parts: dict[str, np.ndarray]) -> dict[str, Any]:
+               parts: dict[str, np.ndarray], wished: np.ndarray) -> dict[str, Any]:
         row = int(c.rows[i])
         option = self.catalog.options.iloc[row]
         trades = load_trade_index()
@@ -193,7 +195,7 @@ class Matcher:
         if self.model.is_prior:
             reasons.append(R.reason("prior_only", self.model.note["vi"], self.model.note["en"]))
         if wish_trade is not None:
-            best = self._best_wished_trade(client, trade_list) or wish_trade
+            best = self._best_wished_trade(wished, trade_list) or wish_trade
             wr = R.wish_reason(float(c.wish[i]), best.name_vi, best.name_en)
             if wr:
                 reasons.append(wr)
@@ -225,10 +227,17 @@ class Matcher:
             "start_date": _iso(option["start_date"]),
         }
 
-    def _best_wished_trade(self, client: ClientProfile, trade_list):
-        vector = self.wish.credited(self.wish.vectors([client.wishes]))[0]
-        scored = [(vector[self.wish.trade_ids.index(t.trade_id)], t) for t in trade_list
-                  if t.trade_id in self.wish.trade_ids]
+    def _wish_vector(self, client: ClientProfile) -> np.ndarray:
+        """The client's credited wishes over the trades, read as the features read them."""
+        vectors = [self.wish.credited(self.wish.vectors([text or ""]))[0]
+                   for text in (client.interests, client.skills)]
+        return np.maximum(*vectors)
+
+    def _best_wished_trade(self, wished: np.ndarray, trade_list):
+        """Of an option's trades, the one the client's wishes match best (None: no match)."""
+        position = {t: k for k, t in enumerate(self.wish.trade_ids)}
+        scored = [(wished[position[t.trade_id]], t) for t in trade_list
+                  if t.trade_id in position]
         scored = [s for s in scored if s[0] > 0]
         return max(scored, key=lambda s: s[0])[1] if scored else None
 
