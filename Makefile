@@ -21,7 +21,7 @@ install: $(STAMP)
 
 run: install
 	$(BIN)/matcher db upgrade
-	$(BIN)/matcher seed --if-empty
+	$(BIN)/matcher seed --if-empty --demo-users
 	test -f "$${MATCHER_MODEL_DIR:-models}/current.json" || $(BIN)/matcher train
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.auth import tokens
+from api.errors import Problem
 from matcher.settings import Settings, get_settings
 from matcher.store.db import make_engine, session_factory
+from matcher.store.tables import User
 
 
 @lru_cache
@@ -27,3 +32,51 @@ def get_session() -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# auto_error=False: the pages send the token as a cookie instead; the check below says why a
+# request is refused in the problem+json shape.
+bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in user of a request (a plain record, detached from any session)."""
+
+    user_id: int
+    username: str
+    role: str
+    provider_id: str | None
+    source: str | None
+
+
+def current_user(request: Request, session: SessionDep,
+                 token: Annotated[str | None, Depends(bearer)] = None) -> Caller:
+    raw = token or request.cookies.get(tokens.COOKIE)
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if not raw:
+        raise Problem(401, "sign in first: send 'Authorization: Bearer <token>' "
+                           "from POST /v1/auth/token", headers=challenge)
+    try:
+        claims = tokens.read(raw)
+    except tokens.BadToken as exc:
+        raise Problem(401, str(exc), headers=challenge) from None
+    user = session.get(User, claims.user_id)
+    # A deactivated account, or one whose role changed, loses its tokens at once.
+    if user is None or not user.active or user.role != claims.role:
+        raise Problem(401, "this sign-in is no longer valid: sign in again", headers=challenge)
+    return Caller(user.user_id, user.username, user.role, user.provider_id,
+                  request.client.host if request.client else None)
+
+
+CallerDep = Annotated[Caller, Depends(current_user)]
+
+
+def allow(*roles: str):
+    """A dependency that lets only these roles through (403 for the others)."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            raise Problem(403, f"a {caller.role} account cannot do this")
+        return caller
+
+    return Depends(check)

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health
+from api import errors
+from api.limits import BodyLimit
+from api.metrics import Timing
+from api.metrics import router as metrics_router
+from api.routes import ROUTERS
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Quảng Ninh placement matcher",
-        version="0.1.0",
-        description="Suggestions of training, jobs and livelihood models for social workers.",
+        version="1.0.0",
+        description=(
+            "Suggestions of training, jobs and livelihood models for social workers, cohort "
+            "plans for programme staff, and capacity for providers. Sign in at "
+            "POST /v1/auth/token; every other route but /healthz and /readyz needs the token. "
+            "Errors are RFC 9457 problem+json with the field at fault."
+        ),
     )
-    app.include_router(health.router)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.include_router(metrics_router)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(Timing)
     return app
 
 

@@ -18,6 +18,8 @@ app = typer.Typer(help="Placement matcher for Quảng Ninh's social workers.", n
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="User accounts of the API and the web pages.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 
 def _fail(message: str) -> None:
@@ -59,18 +61,56 @@ def seed(
     ] = DEMO_DIR,
     if_empty: Annotated[bool, typer.Option("--if-empty",
                                            help="Do nothing (exit 0) when data is there.")] = False,
+    demo_users: Annotated[bool, typer.Option(
+        "--demo-users",
+        help="Also create the demo accounts (README) and their caseloads.")] = False,
 ) -> None:
     """Load the demo world from data/demo into an empty database."""
     engine = make_engine()
     if if_empty and not is_empty(engine):
         print("the database already holds data; not seeded")
-        return
+    else:
+        try:
+            results = seed_demo(engine, directory)
+        except ImportFailed as exc:
+            _fail(f"not seeded, nothing was changed.\n{exc.render()}")
+        for result in results:
+            print(result.summary())
+    if demo_users:
+        from matcher.demo_users import add_demo_users
+        from matcher.store.db import transaction
+
+        with transaction(engine) as session:
+            made = add_demo_users(session)
+        print(f"demo accounts created: {', '.join(made) or 'none (they exist)'}")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Username.")],
+    role: Annotated[str, typer.Option(help="social_worker, programme_staff, provider or admin.")],
+    provider: Annotated[str | None, typer.Option(help="The provider a provider user "
+                                                       "works for.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (scripts).")] = False,
+) -> None:
+    """Create an account; the password is asked for (never an argument: shell history)."""
+    from matcher.accounts import AccountError, add_user
+    from matcher.store.db import ensure_schema, transaction
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine()
+    ensure_schema(engine)
     try:
-        results = seed_demo(engine, directory)
-    except ImportFailed as exc:
-        _fail(f"not seeded, nothing was changed.\n{exc.render()}")
-    for result in results:
-        print(result.summary())
+        with transaction(engine) as session:
+            user = add_user(session, name, password, role, provider)
+            user_id = user.user_id
+    except AccountError as exc:
+        _fail(f"not created: {exc}")
+    print(f"user {name} ({role}) created with id {user_id}")
 
 
 def _matcher(session, **kwargs):
@@ -329,16 +369,30 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the API and the web pages; seed the demo world when the database is empty."""
+    import os
+    import tempfile
+
     import uvicorn
 
     engine = make_engine()
     upgrade(engine)
     if is_empty(engine):
-        print("empty database: loading the demo world")
+        from matcher.demo_users import add_demo_users
+        from matcher.store.db import transaction
+
+        print("empty database: loading the demo world and its demo accounts")
         seed_demo(engine)
-    if workers > 1 and get_settings().database_url.startswith("sqlite"):
-        print("note: several workers share one SQLite file; use PostgreSQL for real load")
-    uvicorn.run("api.main:app", host=host, port=port, workers=workers, factory=False)
+        with transaction(engine) as session:
+            add_demo_users(session)
+    if workers > 1:
+        if get_settings().database_url.startswith("sqlite"):
+            print("note: several workers share one SQLite file; use PostgreSQL for real load")
+        # Every worker writes its metrics here, and /metrics adds them up.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="matcher-prom-"))
+    uvicorn.run("api.main:app", host=host, port=port, workers=workers, factory=False,
+                proxy_headers=True, log_level="info",
+                # Access lines carry query strings (a searched name): off; /metrics counts.
+                access_log=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     cost_scale_vnd: int = Field(default=10_000_000, gt=0, description="A cost that counts as 1.")
     max_per_provider: int = Field(default=2, ge=1, description="Per provider in a list.")
 
+    # The API (README, "Settings"): sign-in, tokens and request limits.
+    secret_key: str | None = Field(
+        default=None, description="Signs the sign-in tokens; when unset, a random key is "
+        "created once in data/.secret_key and shared by every worker.")
+    token_minutes: int = Field(default=480, gt=0, description="A sign-in lasts this long.")
+    cookie_secure: bool = Field(default=True, description="Session cookie only over HTTPS "
+                                "(browsers treat http://localhost as secure).")
+    login_free_failures: int = Field(default=3, ge=1, description="Failed sign-ins in a row "
+                                     "before each further attempt must wait.")
+    login_max_wait_s: int = Field(default=300, ge=1, description="The longest wait imposed.")
+    max_body_kb: int = Field(default=256, gt=0, description="Largest JSON request body.")
+
     @field_validator("database_url")
     @classmethod
     def _driver(cls, url: str) -> str:

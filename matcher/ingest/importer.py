@@ -18,6 +18,7 @@ from matcher.ingest.provider_merge import KnownProvider, find_same_provider
 from matcher.ingest.reading import read_table
 from matcher.ingest.rows import ProblemList, Record, parse_records
 from matcher.settings import get_settings
+from matcher.store import generations
 from matcher.store.db import ensure_schema, transaction
 from matcher.store.tables import (
     AuditEntry,
@@ -80,6 +81,7 @@ def import_into(
     actor: str = "cli",
     source: str = "cli",
     today: date | None = None,
+    user_id: int | None = None,
 ) -> ImportResult:
     """Import one file inside the caller's transaction; raising leaves it to be rolled back."""
     if kind not in CONTRACT:
@@ -100,9 +102,11 @@ def import_into(
     if problems:
         raise ImportFailed(problems.items, truncated=problems.truncated)
     result.rows = len(table.rows)
-    session.add(AuditEntry(actor=actor, action="import", entity=kind, source=source,
+    session.add(AuditEntry(actor=actor, user_id=user_id, action="import", entity=kind,
+                           source=source,
                            detail={"rows": result.rows, "created": result.created,
                                    "sha256": _sha256(path)}))
+    generations.bump(session, generations.CATALOG)
     session.flush()
     return result
 

@@ -118,6 +118,10 @@ class User(Base):
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.provider_id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Failed sign-ins in a row and when the last one was: the next attempt waits longer
+    # each time (kept in the database so that every API worker sees the same count).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Client(Base):
@@ -143,6 +147,8 @@ class Client(Base):
     prior_income_vnd_month: Mapped[int | None] = mapped_column(BigInteger)
     consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
     registered_on: Mapped[date | None] = mapped_column(Date)
+    # The social worker's own notes (API only, never in an import): never shown to a provider.
+    notes: Mapped[str | None] = mapped_column(Text)
     # The social worker whose caseload the client is in (API issue); empty for imports.
     caseworker_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -167,6 +173,8 @@ class Placement(Base):
     income_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
     followed_up_on: Mapped[date | None] = mapped_column(Date)
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.suggestion_id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.plan_id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -229,3 +237,55 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64), index=True)
     source: Mapped[str | None] = mapped_column(String(64))  # IP address or "cli"
     detail: Mapped[dict | None] = mapped_column(JSON)  # counts and ids, never field values
+
+
+class Plan(Base):
+    """A cohort plan as computed; committing it reserves every seat at once or none."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'committed')", name="ck_plans_status"),
+    )
+
+    plan_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    model_version: Mapped[str] = mapped_column(String(64))
+    budget_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    # The `allocate --json` body: assignments, objective, baselines, unassigned.
+    body: Mapped[dict] = mapped_column(JSON)
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    committed_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+
+
+class OptionChange(Base):
+    """Every change of an option's seats, start date or openings: who, when, from what to what."""
+
+    __tablename__ = "option_changes"
+
+    change_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    option_id: Mapped[str] = mapped_column(
+        ForeignKey("options.option_id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str | None] = mapped_column(String(64))
+    # What caused it: "provider" (an edit), "placement" (a seat taken), "plan", "import".
+    cause: Mapped[str] = mapped_column(String(16))
+
+
+class Generation(Base):
+    """Counters bumped with every change of the catalogue, read by the API's matcher cache.
+
+    "catalog": options, providers or model changed (rebuild); "capacity": only seats changed
+    (reload the seat counts). One cheap primary-key read per request tells a worker whether
+    its in-memory matcher is still current, whichever worker made the change.
+    """
+
+    __tablename__ = "generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,117 @@
+"""Errors as RFC 9457 problem+json: a title, what to fix, and the field at fault.
+
+Every route raises :class:`Problem` (or lets FastAPI's validation fail); the handlers below
+turn both, and Starlette's own HTTP errors, into one shape, declared in the OpenAPI document
+as :class:`ProblemModel` so that clients (and schemathesis) can rely on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("matcher.api")
+
+MEDIA_TYPE = "application/problem+json"
+TITLES = {
+    400: "Bad request", 401: "Sign-in required", 403: "Not allowed", 404: "Not found",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 412: "Precondition failed",
+    413: "Request too large", 415: "Unsupported media type", 422: "Invalid input",
+    428: "Precondition required", 429: "Too many attempts", 500: "Internal error",
+    503: "Not ready",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    row: int | None = None
+
+
+class ProblemModel(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entry of a route for these error statuses."""
+    return {s: {"model": ProblemModel, "description": TITLES.get(s, "Error"),
+                "content": {MEDIA_TYPE: {}}} for s in statuses}
+
+
+class Problem(Exception):
+    """An error a route reports to the caller; ``field`` names what to fix."""
+
+    def __init__(self, status: int, detail: str, *, field: str | None = None,
+                 errors: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None, title: str | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.field = status, detail, field
+        self.errors, self.headers = errors, headers
+        self.title = title or TITLES.get(status, "Error")
+
+
+def problem_response(status: int, detail: str, *, field: str | None = None,
+                     errors: list[dict[str, Any]] | None = None,
+                     headers: dict[str, str] | None = None,
+                     title: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title or TITLES.get(status, "Error"),
+                            "status": status, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple | list) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field: remove it"
+    if kind == "missing":
+        return "required: add it"
+    if kind == "json_invalid":
+        return f"malformed JSON: {err.get('ctx', {}).get('error', 'cannot be parsed')}"
+    return str(err.get("msg", "invalid value"))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.detail, field=exc.field, errors=exc.errors,
+                                headers=exc.headers, title=exc.title)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _location(e.get("loc", ())), "message": _message(e)}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return problem_response(422, detail, field=first["field"], errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        return problem_response(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        # The message may hold data values: log the type and the path only.
+        log.error("unhandled %s on %s %s", type(exc).__name__, request.method,
+                  request.url.path, exc_info=False)
+        return problem_response(500, "Something went wrong; nothing was changed. "
+                                     "The error has been logged.")

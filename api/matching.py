@@ -1,0 +1,76 @@
+"""The matcher each API worker keeps in memory, rebuilt only when the store or model changed.
+
+Building a :class:`Matcher` reads the whole catalogue and history (a second or two); a
+suggestion then takes milliseconds. Each request reads two change counters (one small
+query) and the model's current.json timestamp: a catalogue change or a new model rebuilds,
+a change of seats only reloads the seat counts. Every worker sees every other worker's
+changes, because the counters live in the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.engine import Matcher
+from matcher.settings import get_settings
+from matcher.store import generations
+from matcher.store.tables import Option
+
+
+@dataclass
+class _Built:
+    matcher: Matcher
+    catalog: int
+    capacity: int
+    model_stamp: int
+
+
+class MatcherCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: _Built | None = None
+
+    def get(self, session: Session) -> Matcher:
+        counts = generations.read(session)
+        catalog, capacity = counts.get(generations.CATALOG, 0), counts.get(generations.CAPACITY, 0)
+        stamp = _model_stamp()
+        with self._lock:
+            built = self._built
+            if built is None or built.catalog != catalog or built.model_stamp != stamp:
+                built = _Built(Matcher.build(session), catalog, capacity, stamp)
+                self._built = built
+            elif built.capacity != capacity:
+                reload_capacity(built.matcher, session)
+                built.capacity = capacity
+            return built.matcher
+
+    def clear(self) -> None:
+        with self._lock:
+            self._built = None
+
+
+def reload_capacity(matcher: Matcher, session: Session) -> None:
+    """Copy the stored seat counts into the matcher (the eligibility rules read them)."""
+    ids, seats = zip(*session.execute(select(Option.option_id, Option.capacity)).all(),
+                     strict=True) if matcher.catalog.options.shape[0] else ((), ())
+    rows = matcher.catalog.rows(list(ids))
+    capacity = matcher.catalog.options["capacity"].to_numpy(np.int64).copy()
+    capacity[rows] = np.asarray(seats, dtype=np.int64)
+    matcher.catalog.options["capacity"] = capacity
+    matcher._arrays["capacity"] = capacity  # the array the rules read  # noqa: SLF001
+
+
+def _model_stamp() -> int:
+    card = get_settings().model_dir / "current.json"
+    try:
+        return card.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+cache = MatcherCache()

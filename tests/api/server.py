@@ -1,0 +1,87 @@
+"""A real API server in a subprocess (uvicorn), over a seeded database, for the API tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from matcher.demo_users import DEMO_PASSWORD
+
+SECRET = "test-secret-key-for-the-api-tests-only-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running server: its URL, its database URL and how to sign in to it."""
+
+    url: str
+    db_url: str
+    backend: str
+    model_dir: Path
+    proc: subprocess.Popen | None = None
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, username: str, password: str = DEMO_PASSWORD) -> str:
+        if username not in self._tokens:
+            r = httpx.post(f"{self.url}/v1/auth/token",
+                           data={"username": username, "password": password}, timeout=30)
+            r.raise_for_status()
+            self._tokens[username] = r.json()["access_token"]
+        return self._tokens[username]
+
+    def client(self, username: str | None = None, **kwargs) -> httpx.Client:
+        """An HTTP client signed in as ``username`` (anonymous when None)."""
+        headers = {"Authorization": f"Bearer {self.token(username)}"} if username else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def server_env(db_url: str, model_dir: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": db_url, "MATCHER_MODEL_DIR": str(model_dir),
+           "MATCHER_SECRET_KEY": SECRET, "MATCHER_COOKIE_SECURE": "false"}
+    env.update(extra)
+    return env
+
+
+def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
+          log: Path | None = None, **extra: str) -> Server:
+    """Start uvicorn on a free port and wait until /readyz answers 200."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", str(workers), "--no-access-log"]
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, env=server_env(db_url, model_dir, **extra), stdout=out,
+                            stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", db_url, backend, model_dir, proc)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            detail = log.read_text() if log and log.exists() else ""
+            raise RuntimeError(f"the API server did not start:\n{detail}")
+        time.sleep(0.3)
