@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
@@ -25,9 +25,20 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    with session_factory(get_engine())() as session:
+async def get_session() -> AsyncIterator[Session]:
+    """A session per request, closed on the event loop.
+
+    Async on purpose: FastAPI runs the exit of a *sync* generator dependency in the
+    threadpool, so under a burst every pool thread could wait for a database connection
+    while the requests holding the connections wait for a thread to give them back (a
+    deadlock until the pool's timeout). The session connects lazily, inside the route's
+    thread; closing it here only returns the connection to the pool.
+    """
+    session = session_factory(get_engine())()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -64,8 +75,13 @@ def current_user(request: Request, session: SessionDep,
     # A deactivated account, or one whose role changed, loses its tokens at once.
     if user is None or not user.active or user.role != claims.role:
         raise Problem(401, "this sign-in is no longer valid: sign in again", headers=challenge)
-    return Caller(user.user_id, user.username, user.role, user.provider_id,
-                  request.client.host if request.client else None)
+    caller = Caller(user.user_id, user.username, user.role, user.provider_id,
+                    request.client.host if request.client else None)
+    # Give the connection back before the route runs: FastAPI calls this dependency and the
+    # route in separate threadpool calls, and a connection held in between can leave every
+    # pool thread waiting for a connection that only a waiting request would give back.
+    session.rollback()
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(current_user)]

@@ -16,7 +16,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.errors import Problem
 from matcher.engine import Matcher
+from matcher.outcomes import ModelError
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.tables import Option
@@ -42,7 +44,11 @@ class MatcherCache:
         with self._lock:
             built = self._built
             if built is None or built.catalog != catalog or built.model_stamp != stamp:
-                built = _Built(Matcher.build(session), catalog, capacity, stamp)
+                try:
+                    built = _Built(Matcher.build(session), catalog, capacity, stamp)
+                except ModelError as exc:
+                    raise Problem(503, f"the outcome model cannot be used: {exc}; an admin "
+                                       "can retrain it (POST /v1/model/train)") from None
                 self._built = built
             elif built.capacity != capacity:
                 reload_capacity(built.matcher, session)

@@ -1,0 +1,63 @@
+"""The audit log (programme staff, admin): who read or changed what, when, from where.
+
+The writers store ids, counts and field names only, never a sensitive value, so the
+entries are shown as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import or_, select
+
+from api.deps import SessionDep, allow
+from api.errors import problem_responses
+from api.schemas.audit import AuditOut
+from matcher.store.tables import AuditEntry
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"],
+                   dependencies=[allow("programme_staff", "admin")],
+                   responses=problem_responses(401, 403, 422))
+
+
+@router.get("", response_model=list[AuditOut])
+def audit_log(
+    session: SessionDep,
+    entity: Annotated[str | None, Query(max_length=32, description="client, plan, ...")] = None,
+    entity_id: Annotated[str | None, Query(max_length=64)] = None,
+    user: Annotated[str | None, Query(max_length=100,
+                                      description="A username, or a numeric user id.")] = None,
+    action: Annotated[str | None, Query(max_length=32, description="read, create, ...")] = None,
+    since: Annotated[datetime | None, Query(description="Entries at or after this time "
+                                                         "(UTC when no offset is given).")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[AuditOut]:
+    """Entries, newest first, filtered by any of the parameters."""
+    query = select(AuditEntry)
+    if entity is not None:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if user is not None:
+        who = AuditEntry.actor == user
+        if user.isdigit() and len(user) < 10:
+            who = or_(who, AuditEntry.user_id == int(user))
+        query = query.where(who)
+    if since is not None:
+        # In UTC: SQLite keeps the times as UTC text without the zone.
+        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        query = query.where(AuditEntry.at >= since)
+    query = query.order_by(AuditEntry.at.desc(), AuditEntry.audit_id.desc())
+    entries = session.scalars(query.limit(limit).offset(offset))
+    return [AuditOut(audit_id=e.audit_id, at=_utc(e.at), user_id=e.user_id, actor=e.actor,
+                     action=e.action, entity=e.entity, entity_id=e.entity_id, source=e.source,
+                     detail=e.detail) for e in entries]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

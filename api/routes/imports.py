@@ -1,0 +1,94 @@
+"""Imports (programme staff, admin): upload one file of the data contract, all or nothing.
+
+The same rules and messages as ``matcher import``: the upload is written to a temporary
+file (with its own suffix, which tells CSV from Excel), read, checked row by row, and
+written in one transaction only when it has no problem at all. The BodyLimit middleware
+refuses a body over ``MATCHER_IMPORT_MAX_MB`` with 413 before this route reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path, PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
+
+from api.deps import CallerDep, SessionDep, allow
+from api.errors import MEDIA_TYPE, TITLES, Problem, problem_responses
+from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
+from matcher.ingest import ImportFailed, import_into
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"],
+                   dependencies=[allow("programme_staff", "admin")],
+                   responses=problem_responses(401, 403, 413))
+
+SUFFIXES = (".csv", ".xlsx")
+
+
+@router.post(
+    "/{kind}", response_model=ImportOut, status_code=201,
+    responses={
+        200: {"model": ImportOut, "description": "Imported; no new record (all known already)"},
+        422: {"model": ImportProblem, "description": "Not imported: the problems, by row "
+              "and column; nothing was written", "content": {MEDIA_TYPE: {}}},
+    },
+)
+def import_upload(
+    kind: ImportKind,
+    file: Annotated[UploadFile, File(description="UTF-8 CSV (a BOM is fine) or .xlsx.")],
+    session: SessionDep,
+    caller: CallerDep,
+    response: Response,
+    encoding: Annotated[str | None, Query(
+        min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="Read a CSV in this encoding (e.g. cp1258) instead of UTF-8.")] = None,
+) -> ImportOut | JSONResponse:
+    """Import a file of the data contract; 422 lists every problem with its row and column."""
+    suffix = PurePath(file.filename or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise Problem(422, "send a .csv (UTF-8) or .xlsx file: "
+                           f"{file.filename or 'the upload'} is neither", field="file")
+    fd, name = tempfile.mkstemp(prefix="matcher-import-", suffix=suffix)
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(file.file, out, length=1 << 20)
+        try:
+            result = import_into(session, kind.value, path, encoding=encoding,
+                                 actor=caller.username, source=caller.source or "api",
+                                 user_id=caller.user_id)
+        except ImportFailed as exc:
+            session.rollback()
+            return _refused(exc)
+        session.commit()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    response.status_code = 201 if result.created else 200
+    return ImportOut(kind=result.kind, rows=result.rows, created=result.created,
+                     updated=result.updated,
+                     merged=[Merged(id_in_file=a, id_kept=b) for a, b in result.merged])
+
+
+def _refused(exc: ImportFailed) -> JSONResponse:
+    """422 problem+json: every problem with its row and column, and whether more were left out."""
+    errors = [{"row": p.row, "field": p.column or "file", "message": _for_api(p.message)}
+              for p in exc.problems]
+    first = errors[0] if errors else {"row": None, "field": "file", "message": "not imported"}
+    where = f"row {first['row']}, " if first["row"] is not None else ""
+    body = {"type": "about:blank", "title": TITLES[422], "status": 422,
+            "detail": f"not imported, nothing was changed: {where}{first['field']}: "
+                      f"{first['message']}",
+            "field": first["field"], "errors": errors, "truncated": bool(exc.truncated)}
+    return JSONResponse(body, status_code=422, media_type=MEDIA_TYPE)
+
+
+def _for_api(message: str) -> str:
+    # The reader's hint names the command-line option; here it is a query parameter.
+    return message.replace("import it with --encoding cp1258",
+                           "send it again with ?encoding=cp1258")

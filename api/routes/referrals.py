@@ -1,0 +1,99 @@
+"""Referrals: the placements into the caller's provider's options.
+
+Only what the provider needs, and only of clients who consented to share (consent_share):
+name, gender, age, home place, and whether sign language is needed. Of anyone else the
+provider gets a reference (the placement id) and nothing personal. The query below reads
+just those columns, so group, notes, history, caseworker and income never leave the store.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from api import audit
+from api.deps import Caller, CallerDep, SessionDep, allow
+from api.errors import Problem, problem_responses
+from api.routes.directory import place_name
+from api.schemas.directory import ID_PATTERN
+from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
+from matcher.store.tables import Client, Option, Placement
+
+router = APIRouter(prefix="/v1/my/referrals", tags=["referrals"],
+                   dependencies=[allow("provider")],
+                   responses=problem_responses(401, 403, 422))
+
+NOT_YOURS = "no such referral among your provider's options"
+PlacementId = Annotated[str, Path(pattern=ID_PATTERN, description="a placement id")]
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - int((on.month, on.day) < (born.month, born.day))
+
+
+def _query(caller: Caller) -> Select:
+    # Exactly the columns a provider may see; nothing else of the client is read.
+    return (
+        select(Placement.placement_id, Placement.option_id, Option.title, Placement.start_date,
+               Placement.status, Client.consent_share, Client.full_name, Client.gender,
+               Client.birth_date, Client.place_id, Client.disability)
+        .join(Option, Option.option_id == Placement.option_id)
+        .join(Client, Client.client_id == Placement.client_id)
+        .where(Option.provider_id == caller.provider_id)
+    )
+
+
+def _out(row, today: date) -> ReferralOut:
+    if row.consent_share:
+        client: SharedClient | WithheldClient = SharedClient(
+            full_name=row.full_name, gender=row.gender, age=_age(row.birth_date, today),
+            place_name=place_name(row.place_id), needs_sign_language=row.disability == "deaf")
+    else:
+        client = WithheldClient(reference=row.placement_id)
+    return ReferralOut(placement_id=row.placement_id, option_id=row.option_id,
+                       option_title=row.title, start_date=row.start_date, status=row.status,
+                       client=client)
+
+
+def _read(session: Session, caller: Caller, query: Select) -> list:
+    if caller.provider_id is None:
+        return []
+    return list(session.execute(query).all())
+
+
+@router.get("", response_model=ReferralPage)
+def my_referrals(session: SessionDep, caller: CallerDep,
+                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReferralPage:
+    """The placements into the caller's options, newest start first."""
+    base = _query(caller)
+    total = 0
+    if caller.provider_id is not None:
+        total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    rows = _read(session, caller, base.order_by(Placement.start_date.desc(),
+                                                Placement.placement_id)
+                 .limit(limit).offset(offset))
+    today = date.today()
+    items = [_out(r, today) for r in rows]
+    audit.record(session, caller, "read", "placement", None,
+                 {"placements": [r.placement_id for r in rows], "total": total,
+                  "shared": sum(1 for r in rows if r.consent_share)})
+    session.commit()
+    return ReferralPage(items=items, total=total)
+
+
+@router.get("/{placement_id}", response_model=ReferralOut, responses=problem_responses(404))
+def my_referral(placement_id: PlacementId, session: SessionDep, caller: CallerDep) -> ReferralOut:
+    """One placement into the caller's options (another provider's: 404)."""
+    rows = _read(session, caller, _query(caller).where(Placement.placement_id == placement_id))
+    if not rows:
+        raise Problem(404, NOT_YOURS)
+    row = rows[0]
+    audit.record(session, caller, "read", "placement", placement_id,
+                 {"shared": bool(row.consent_share)})
+    session.commit()
+    return _out(row, date.today())

@@ -1,0 +1,155 @@
+"""Suggestions for a stored client or an unsaved profile, logged with the model version.
+
+Each list is kept (Suggestion: entries, model version, who asked) so that the decisions taken
+on it can be compared with what was suggested. An unsaved profile is never stored: only the
+list is, with no client. "Why not X?" answers with the rules an option fails, or its rank.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import audit
+from api.deps import Caller, CallerDep, SessionDep, allow
+from api.errors import Problem, problem_responses
+from api.matching import cache
+from api.routes.clients import ClientId, check_registered, ends_transaction, may_see, visible_client
+from api.schemas.clients import (
+    ID_PATTERN,
+    DecisionRecord,
+    ExplainOut,
+    ProfileSuggestIn,
+    SuggestIn,
+    SuggestionOut,
+    SuggestionRecord,
+)
+from matcher.catalog import load_profile
+from matcher.profiles import ClientProfile
+from matcher.store.tables import Client, Decision, Suggestion
+
+router = APIRouter(prefix="/v1", tags=["suggestions"],
+                   dependencies=[allow("social_worker", "programme_staff")],
+                   responses=problem_responses(400, 401, 403))
+
+SuggestionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+OptionId = Annotated[str, Path(pattern=ID_PATTERN, description="an option id")]
+
+
+# --- shared with the decision routes -----------------------------------------------------
+
+
+def visible_suggestion(session: Session, caller: Caller, suggestion_id: int) -> Suggestion:
+    """A logged list the caller may see: its client's caseload, or their own unsaved one."""
+    found = session.get(Suggestion, suggestion_id)
+    if found is not None:
+        if found.client_id is None:
+            ok = caller.role == "programme_staff" or found.user_id == caller.user_id
+        else:
+            ok = may_see(caller, session.scalar(select(Client.caseworker_id)
+                                                .where(Client.client_id == found.client_id)))
+        if ok:
+            return found
+    raise Problem(404, f"no suggestion {suggestion_id} for your caseload",
+                  field="suggestion_id")
+
+
+# --- routes ------------------------------------------------------------------------------
+
+
+@router.post("/clients/{client_id}/suggestions", response_model=SuggestionOut, status_code=201,
+             responses=problem_responses(404, 422))
+@ends_transaction
+def suggest_for_client(client_id: ClientId, body: SuggestIn, session: SessionDep,
+                       caller: CallerDep) -> SuggestionOut:
+    """Ranked options for a stored client, eligible only; the list is logged."""
+    visible_client(session, caller, client_id)
+    profile = load_profile(session, client_id)
+    return _suggest(session, caller, profile, body, entity=("client", client_id))
+
+
+@router.post("/suggestions", response_model=SuggestionOut, status_code=201,
+             responses=problem_responses(422))
+@ends_transaction
+def suggest_for_profile(body: ProfileSuggestIn, session: SessionDep,
+                        caller: CallerDep) -> SuggestionOut:
+    """Ranked options for an unsaved profile (nothing about the person is stored)."""
+    check_registered(body.profile.birth_date, body.profile.registered_on, "body.profile")
+    return _suggest(session, caller, body.profile.profile(), body, entity=None)
+
+
+@router.get("/suggestions/{suggestion_id}", response_model=SuggestionRecord,
+            responses=problem_responses(404, 422))
+@ends_transaction
+def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
+                    caller: CallerDep) -> SuggestionRecord:
+    """A logged list and the decisions taken on it."""
+    found = visible_suggestion(session, caller, suggestion_id)
+    decisions = session.scalars(select(Decision).where(Decision.suggestion_id == suggestion_id)
+                                .order_by(Decision.decision_id))
+    out = SuggestionRecord(
+        suggestion_id=found.suggestion_id, client_id=found.client_id, user_id=found.user_id,
+        model_version=found.model_version, created_at=found.created_at,
+        suggestions=found.entries or [],
+        decisions=[DecisionRecord(decision_id=d.decision_id, option_id=d.option_id,
+                                  decision=d.decision, reason_code=d.reason_code,
+                                  reason_text=d.reason_text, user_id=d.user_id,
+                                  created_at=d.created_at) for d in decisions])
+    audit.record(session, caller, "read", "suggestion", str(suggestion_id),
+                 {"client_id": found.client_id})
+    session.commit()
+    return out
+
+
+@router.get("/clients/{client_id}/options/{option_id}/explain", response_model=ExplainOut,
+            responses=problem_responses(404, 422))
+@ends_transaction
+def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
+            caller: CallerDep) -> ExplainOut:
+    """Why an option is or is not suggested for a client: failed rules, or score and rank."""
+    visible_client(session, caller, client_id)
+    profile = load_profile(session, client_id)
+    matcher = cache.get(session)
+    try:
+        answer = matcher.explain(profile, option_id)
+    except KeyError:
+        raise Problem(404, f"no option {option_id}", field="option_id") from None
+    audit.record(session, caller, "explain", "client", client_id, {"option_id": option_id})
+    session.commit()
+    return ExplainOut(**answer)
+
+
+def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: SuggestIn,
+             entity: tuple[str, str] | None) -> SuggestionOut:
+    matcher = cache.get(session)
+    result = matcher.suggest(profile, top=body.top, kind=body.kind)
+    entries = result["suggestions"]
+    row = Suggestion(client_id=profile.client_id, user_id=caller.user_id,
+                     model_version=str(result["model_version"]), entries=entries)
+    session.add(row)
+    session.flush()
+    kind, entity_id = entity or ("suggestion", str(row.suggestion_id))
+    audit.record(session, caller, "suggest", kind, entity_id,
+                 {"suggestion_id": row.suggestion_id, "n": len(entries),
+                  "option_ids": [e["option_id"] for e in entries]})
+    session.commit()
+    shown = _in_language(entries, body.lang) if body.lang else entries
+    return SuggestionOut(suggestion_id=row.suggestion_id, client_id=profile.client_id,
+                         model_version=str(result["model_version"]),
+                         prior_only=bool(result["prior_only"]),
+                         n_options=int(result["n_options"]),
+                         n_eligible=int(result["n_eligible"]),
+                         excluded=result["excluded"], suggestions=shown)
+
+
+def _in_language(entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Each reason also as ``text`` in the asked language (the stored list is unchanged)."""
+    shown = copy.deepcopy(entries)
+    for entry in shown:
+        for reason in entry.get("reasons", []):
+            reason["text"] = reason.get(lang, reason.get("en", ""))
+    return shown

@@ -1,0 +1,71 @@
+"""Records made straight in the database for API tests that need a known starting state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from matcher.store import generations
+from matcher.store.db import make_engine, transaction
+from matcher.store.tables import Client, Option, OptionTrade, Provider, Suggestion, User
+
+PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
+
+
+def add_open_option(db_url: str, option_id: str, *, seats: int, trade: str = "sewing",
+                    place_id: str = PLACE, kind: str = "training") -> None:
+    """A provider and one option anybody adult can take, with ``seats`` seats."""
+    engine = make_engine(db_url)
+    with transaction(engine) as s:
+        provider_id = f"P{option_id}"
+        s.add(Provider(provider_id=provider_id, name=f"Cơ sở thử nghiệm {option_id}",
+                       name_folded=f"co so thu nghiem {option_id.lower()}",
+                       kind="trainer" if kind == "training" else "employer", place_id=place_id))
+        s.flush()
+        s.add(Option(option_id=option_id, provider_id=provider_id, kind=kind,
+                     title=f"Khóa thử nghiệm {option_id}", place_id=place_id, capacity=seats,
+                     min_age=13, cost_vnd=1_000_000, duration_weeks=8, women_only=False,
+                     sign_language=False, accepts_records=True))
+        s.flush()
+        s.add(OptionTrade(option_id=option_id, trade_id=trade, position=0))
+        generations.bump(s, generations.CATALOG)
+    engine.dispose()
+
+
+def add_clients_with_suggestion(db_url: str, prefix: str, n: int, option_id: str,
+                                caseworker: str, *, place_id: str = PLACE) -> list[int]:
+    """``n`` adult clients of ``caseworker``'s caseload, each with a logged suggestion of the
+    option (as if the engine had suggested it): the suggestion ids."""
+    engine = make_engine(db_url)
+    with transaction(engine) as s:
+        user_id = s.scalar(select(User.user_id).where(User.username == caseworker))
+        clients = [Client(client_id=f"{prefix}{i:04d}", full_name=None, birth_date=date(1995, 1, 1),
+                          gender="female", group_code="other", place_id=place_id,
+                          disability="none", max_travel_km=30, caseworker_id=user_id)
+                   for i in range(n)]
+        s.add_all(clients)
+        s.flush()
+        entry = {"option_id": option_id, "kind": "training", "score": 0.5, "p_success": 0.5,
+                 "reasons": []}
+        suggestions = [Suggestion(client_id=c.client_id, user_id=user_id, model_version="test",
+                                  entries=[entry]) for c in clients]
+        s.add_all(suggestions)
+        s.flush()
+        ids = [x.suggestion_id for x in suggestions]
+    engine.dispose()
+    return ids
+
+
+def seats_and_placements(db_url: str, option_id: str) -> tuple[int, int]:
+    from sqlalchemy import func
+
+    from matcher.store.tables import Placement
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        seats = conn.scalar(select(Option.capacity).where(Option.option_id == option_id))
+        placed = conn.scalar(select(func.count()).select_from(Placement)
+                             .where(Placement.option_id == option_id))
+    engine.dispose()
+    return int(seats), int(placed)

@@ -1,0 +1,62 @@
+"""200 concurrent accepts at an option with 10 seats, against a real multi-worker server.
+
+On PostgreSQL the server runs 4 uvicorn workers; on SQLite one worker (WAL and a busy
+timeout), as the README recommends. Exactly 10 placements exist afterwards, the seats are
+0, and every other request got 409: never a 5xx, never an eleventh placement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.api import server as srv
+from tests.api.conftest import seeded_database
+from tests.api.fixtures import add_clients_with_suggestion, add_open_option, seats_and_placements
+from tests.conftest import BACKENDS
+
+SEATS, REQUESTS = 10, 200
+
+
+@pytest.fixture(params=BACKENDS)
+def busy_server(request, tmp_path, trained_model_dir):
+    url, cleanup = seeded_database(request.param, tmp_path)
+    workers = 4 if request.param == "postgresql" else 1
+    server = srv.start(url, trained_model_dir, request.param, workers=workers,
+                       log=tmp_path / "server.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+        if cleanup:
+            cleanup()
+
+
+async def _accept_all(server: srv.Server, suggestion_ids: list[int], option_id: str):
+    headers = {"Authorization": f"Bearer {server.token('ctv.halong')}"}
+    limits = httpx.Limits(max_connections=REQUESTS)
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits,
+                                 timeout=120) as client:
+        # Sign-in checks first: every worker has its connections open before the burst.
+        await asyncio.gather(*(client.get("/v1/me") for _ in range(8)))
+        return await asyncio.gather(*(
+            client.post(f"/v1/suggestions/{sid}/decisions",
+                        json={"option_id": option_id, "decision": "accepted"})
+            for sid in suggestion_ids))
+
+
+def test_two_hundred_concurrent_accepts_fill_ten_seats_exactly(busy_server):
+    option_id = "OPRACE1"
+    add_open_option(busy_server.db_url, option_id, seats=SEATS)
+    ids = add_clients_with_suggestion(busy_server.db_url, "KR", REQUESTS, option_id,
+                                      "ctv.halong")
+    responses = asyncio.run(_accept_all(busy_server, ids, option_id))
+    codes = [r.status_code for r in responses]
+    assert codes.count(201) == SEATS, {c: codes.count(c) for c in set(codes)}
+    assert codes.count(409) == REQUESTS - SEATS, [r.text for r in responses if r.status_code
+                                                  not in (201, 409)][:3]
+    refused = next(r for r in responses if r.status_code == 409)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert seats_and_placements(busy_server.db_url, option_id) == (0, SEATS)

@@ -1,0 +1,74 @@
+"""The outcome model over HTTP: the version in use and its card; training (admin only)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from matcher.store.db import make_engine, transaction
+from matcher.store.tables import AuditEntry
+
+
+def current_version(api) -> str:
+    return json.loads((api.model_dir / "current.json").read_text())["version"]
+
+
+@pytest.mark.parametrize("user", ["ctv.halong", "canbo.chuongtrinh", "quantri"])
+def test_the_current_model_and_its_card(api, user):
+    with api.client(user) as c:
+        r = c.get("/v1/model")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    version = current_version(api)
+    assert body["version"] == version and body["prior_only"] is False
+    card = body["card"]
+    assert card["version"] == version and card["rows"] > 0
+    assert {"validation", "calibration", "features", "trained_at"} <= set(card)
+    # Where the artefact lies is not shown.
+    assert "artefact" not in card
+    assert str(api.model_dir) not in r.text and ".joblib" not in r.text
+
+
+def test_providers_do_not_see_the_model(api):
+    with api.client("truong.nghe") as c:
+        assert c.get("/v1/model").status_code == 403
+
+
+@pytest.mark.parametrize("user", ["ctv.halong", "canbo.chuongtrinh", "doanh.nghiep"])
+def test_only_an_admin_trains(api, user):
+    before = current_version(api)
+    with api.client(user) as c:
+        r = c.post("/v1/model/train")
+    assert r.status_code == 403
+    assert current_version(api) == before
+
+
+def test_an_admin_trains_a_new_current_model(api):
+    before = current_version(api)
+    with api.client("quantri") as c:
+        r = c.post("/v1/model/train", timeout=600)
+        assert r.status_code == 200, r.text
+        trained = r.json()
+        shown = c.get("/v1/model").json()
+        # The API's matcher picks the new model up: new plans and suggestions use it.
+    assert trained["version"] != before and trained["prior_only"] is False
+    assert trained["previous"] == before and trained["card"]["rows"] > 0
+    assert "artefact" not in trained["card"]
+    assert current_version(api) == trained["version"]
+    assert shown["version"] == trained["version"] and shown["previous"] == before
+    engine = make_engine(api.db_url)
+    try:
+        with transaction(engine) as s:
+            entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "train",
+                                                       AuditEntry.entity == "model")
+                              .order_by(AuditEntry.audit_id.desc()).limit(1)).one()
+            assert entry.entity_id == trained["version"] and entry.actor == "quantri"
+    finally:
+        engine.dispose()
+    with api.client("canbo.chuongtrinh") as c:
+        client_id = "KH00001"
+        plan = c.post("/v1/plans", json={"client_ids": [client_id]})
+    assert plan.status_code == 201, plan.text
+    assert plan.json()["model_version"] == trained["version"]
