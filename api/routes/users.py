@@ -11,6 +11,7 @@ from sqlalchemy import select
 from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
+from api.schemas.clients import ID_PATTERN
 from matcher.accounts import AccountError, add_user
 from matcher.store.tables import User
 
@@ -26,7 +27,7 @@ class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=200)
     role: RoleName
-    provider_id: str | None = Field(default=None, max_length=64)
+    provider_id: str | None = Field(default=None, pattern=ID_PATTERN)
 
 
 class UserOut(BaseModel):

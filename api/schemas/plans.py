@@ -8,11 +8,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from api.schemas.clients import ID_PATTERN
 from matcher.domain import Group
 
 MAX_COHORT = 5000
 
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# The same id pattern as everywhere else: letters, digits, "_", "-", "." (a NUL or a slash
+# could never be a stored id, and PostgreSQL refuses a NUL outright).
+ClientId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Weight = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
 
 
