@@ -23,8 +23,8 @@ import pandas as pd
 
 from matcher.allocation import Pairs, greedy, random_eligible, solve, status_quo
 from matcher.catalog import Catalog
-from matcher.cohort import pairs_of
-from matcher.engine import Candidates, Matcher
+from matcher.cohort import pairs_from
+from matcher.engine import CohortCandidates, Matcher
 from matcher.features import WishIndex
 from matcher.outcomes import build_training_set, fit_model
 from matcher.profiles import ClientProfile
@@ -56,8 +56,8 @@ def backtest(world: World, catalog: Catalog, clients: pd.DataFrame, placements: 
     model = fit_model(data)
     matcher = Matcher.from_frames(catalog, train_placements, clients, model=model, wish=wish)
     profiles = [ClientProfile.from_record(r) for r in clients[held].to_dict("records")]
-    candidates = [matcher.candidates(p, on=as_of) for p in profiles]
-    pairs = pairs_of(candidates, len(catalog))
+    candidates = matcher.cohort_candidates(profiles, on=as_of)
+    pairs = pairs_from(candidates, len(catalog))
     truth_p = true_success_probability(
         world.truth, world.clients, world.options,
         [profiles[i].client_id for i in pairs.client],
@@ -83,7 +83,7 @@ def _held_out_auc(model, placements, clients, catalog, held_ids, wish) -> dict[s
             "brier": round(float(brier_score_loss(test.y, p)), 4), "rows": len(test)}
 
 
-def _top1(matcher: Matcher, profiles: list[ClientProfile], candidates: list[Candidates],
+def _top1(matcher: Matcher, profiles: list[ClientProfile], candidates: CohortCandidates,
           pairs: Pairs, truth_p: np.ndarray) -> dict[str, Any]:
     """Mean true P of each policy's first pick, over held-out clients with a choice."""
     options = matcher.catalog.options
@@ -98,7 +98,7 @@ def _top1(matcher: Matcher, profiles: list[ClientProfile], candidates: list[Cand
         t = truth_p[lo:hi]
         p = pairs.p_success[lo:hi]
         d = pairs.distance_km[lo:hi]
-        w = candidates[i].wish
+        w = candidates.wish[lo:hi]
         total, _ = score(p, w, d, profile.travel_limit_km, cost[pairs.option[lo:hi]],
                          matcher.weights)
         picks["engine"].append(t[int(np.argmax(total))])

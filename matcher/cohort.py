@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from matcher.allocation import Pairs, compare, greedy, random_eligible, solve, status_quo
-from matcher.engine import Candidates, Matcher
+from matcher.allocation.plan import pair_lookup
+from matcher.engine import Candidates, CohortCandidates, Matcher
 from matcher.profiles import ClientProfile
 
 REASON_TEXT = {
@@ -22,11 +23,23 @@ REASON_TEXT = {
 
 
 def cohort_pairs(matcher: Matcher, clients: list[ClientProfile], *,
-                 on: date | None = None) -> Pairs:
-    """Every eligible (client, option) pair of the cohort with its predicted P(success)."""
+                 on: date | None = None, max_options: int | None = None) -> Pairs:
+    """Every eligible (client, option) pair of the cohort with its predicted P(success).
+
+    Computed in batches (:meth:`Matcher.cohort_candidates`); ``max_options`` keeps each
+    client's best ones only, for very large cohorts.
+    """
     if not clients:
         raise ValueError("empty cohort: list at least one client")
-    return pairs_of([matcher.candidates(c, on=on) for c in clients], len(matcher.catalog))
+    return pairs_from(matcher.cohort_candidates(clients, on=on, max_options=max_options),
+                      len(matcher.catalog))
+
+
+def pairs_from(candidates: CohortCandidates, n_options: int) -> Pairs:
+    """A cohort's candidates as the pair list of the allocation."""
+    return Pairs(client=candidates.client, option=candidates.rows,
+                 p_success=candidates.p_success, distance_km=candidates.distance_km,
+                 n_clients=candidates.n_clients, n_options=n_options)
 
 
 def pairs_of(parts: list[Candidates], n_options: int) -> Pairs:
@@ -49,11 +62,16 @@ def priority_weights(clients: list[ClientProfile], priority: dict[str, float]) -
 
 def plan_cohort(matcher: Matcher, clients: list[ClientProfile], *,
                 budget_vnd: int | None = None, priority: dict[str, float] | None = None,
-                on: date | None = None, seed: int = 0) -> dict[str, Any]:
-    """The best plan and its baselines, in the data contract's ``allocate --json`` shape."""
+                on: date | None = None, seed: int = 0,
+                max_options: int | None = None) -> dict[str, Any]:
+    """The best plan and its baselines, in the data contract's ``allocate --json`` shape.
+
+    ``max_options`` limits each client's candidates to their best ones (see
+    :meth:`Matcher.cohort_candidates`); by default every eligible option is considered.
+    """
     if budget_vnd is not None and budget_vnd < 0:
         raise ValueError(f"the budget must be 0 or more, not {budget_vnd}")
-    pairs = cohort_pairs(matcher, clients, on=on)
+    pairs = cohort_pairs(matcher, clients, on=on, max_options=max_options)
     options = matcher.catalog.options
     capacity = options["capacity"].to_numpy(np.int64)
     cost = np.nan_to_num(options["cost_vnd"].to_numpy(float), nan=0.0).astype(np.int64)
@@ -67,13 +85,14 @@ def plan_cohort(matcher: Matcher, clients: list[ClientProfile], *,
         "random": random_eligible(pairs, **kwargs, seed=seed),
     }
     summary = compare(plans)
-    p_of = {(int(c), int(o)): float(p) for c, o, p in
-            zip(pairs.client, pairs.option, pairs.p_success, strict=True)}
     option_ids = options["option_id"].to_numpy(object)
+    placed = np.flatnonzero(best.option_of_client >= 0)
+    given = best.option_of_client[placed]
+    p_given = pairs.p_success[pair_lookup(pairs, placed, given)]
     assignments = [
         {"client_id": clients[i].client_id, "option_id": option_ids[o],
-         "p_success": round(p_of[(i, int(o))], 4)}
-        for i, o in enumerate(best.option_of_client) if o >= 0
+         "p_success": round(float(p), 4)}
+        for i, o, p in zip(placed, given, p_given, strict=True)
     ]
     reasons = best.unassigned_reasons(pairs, capacity, cost, budget_vnd)
     unassigned = [

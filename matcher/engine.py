@@ -3,6 +3,12 @@
 A :class:`Matcher` is built once from the store (options, history) and the current model,
 and then answers many questions without touching the database: suggestions for a client,
 "why not this option?", and the P(success) of every eligible pair of a cohort.
+
+A cohort is scored in batches (:meth:`Matcher.cohort_candidates`): the pairs within reach
+of every client of a chunk are listed at once, the rules run over all of them, the features
+of the eligible ones are built in one pass and the model predicts them in one call, so that
+the per-call costs are paid per chunk rather than per client. The numbers are the ones
+:meth:`Matcher.candidates` gives a single client.
 """
 
 from __future__ import annotations
@@ -19,18 +25,31 @@ from sqlalchemy.orm import Session
 from matcher import reasons as R
 from matcher.catalog import Catalog, load_catalog, load_clients, load_placements
 from matcher.evidence import EvidenceIndex
-from matcher.features import PreparedOptions, WishIndex, client_features, prepare_options
+from matcher.features import (
+    PreparedOptions,
+    WishIndex,
+    client_features,
+    pair_features,
+    prepare_options,
+)
 from matcher.outcomes import OutcomeModel, PriorModel, current_model
 from matcher.places import PlaceIndex, load_place_index
-from matcher.profiles import ClientProfile
+from matcher.profiles import ClientProfile, profiles_frame
 from matcher.ranking import Weights, score, top_k_diverse
-from matcher.rules import Eligibility, check
+from matcher.rules import Eligibility, PairClients, check, eligible_pairs
 from matcher.settings import get_settings
 from matcher.trades import load_trade_index
 
 KINDS = ("training", "job", "livelihood")
 RULE_COLUMNS = ("kind", "min_age", "max_age", "capacity", "women_only", "sign_language",
                 "accepts_records", "hazardous")
+#: Pairs within reach listed at once when scoring a cohort, and rows per model call: a
+#: chunk's arrays and feature frame stay within a few hundred MB.
+CHUNK_PAIRS = 1_000_000
+PREDICT_ROWS = 200_000
+#: With ``max_options``, a client's candidates are first sought among the options of the
+#: nearest places holding this many options per one kept.
+REACH_PER_KEPT = 4
 
 
 @dataclass
@@ -43,6 +62,31 @@ class Candidates:
     p_success: np.ndarray
     eligibility: Eligibility
     excluded: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CohortCandidates:
+    """The eligible options of every client of a cohort, as aligned arrays.
+
+    Pair k is client ``client[k]`` (a position in the cohort's list) with catalogue row
+    ``rows[k]``; pairs are sorted by client, then by catalogue row, as
+    :meth:`Matcher.candidates` lists one client's.
+    """
+
+    client: np.ndarray
+    rows: np.ndarray
+    distance_km: np.ndarray
+    wish: np.ndarray
+    p_success: np.ndarray
+    n_clients: int
+
+    def __len__(self) -> int:
+        return len(self.client)
+
+    def of(self, i: int) -> slice:
+        """The pairs of client ``i``."""
+        lo, hi = np.searchsorted(self.client, [i, i + 1])
+        return slice(int(lo), int(hi))
 
 
 @dataclass
@@ -71,7 +115,13 @@ class Matcher:
         order = np.argsort(self._option_place, kind="stable")
         bounds = np.searchsorted(self._option_place[order], np.arange(len(ids) + 1))
         self._rows_by_place = [order[bounds[i]:bounds[i + 1]] for i in range(len(ids))]
+        self._by_place = order
+        self._place_start = bounds[:-1]
+        self._place_size = np.diff(bounds)
         self._arrays = {c: self.catalog.options[c].to_numpy() for c in RULE_COLUMNS}
+        for c in ("min_age", "max_age", "capacity"):  # numbers once, not per question
+            self._arrays[c] = pd.to_numeric(self.catalog.options[c], errors="coerce") \
+                .to_numpy(float)
 
     # --- building -------------------------------------------------------------------------
 
@@ -124,6 +174,109 @@ class Matcher:
             excluded["too_far"] = excluded.get("too_far", 0) + out_of_reach
         return Candidates(rows, distance[result.eligible], feats["wish_match"].to_numpy(float),
                           p, result, excluded)
+
+    def cohort_candidates(self, clients: list[ClientProfile], *, on: date | None = None,
+                          max_options: int | None = None) -> CohortCandidates:
+        """Every eligible option of every client of a cohort, with P(success), in batches.
+
+        The same pairs and numbers as :meth:`candidates` for each client, computed a chunk
+        of clients at a time.
+
+        Parameters
+        ----------
+        clients : list of ClientProfile
+        on : date, optional
+            The day ages are counted on (today by default).
+        max_options : int, optional
+            Keep at most this many options per client, those with the highest P(success):
+            for cohorts too large to list every pair within reach (100,000 clients over
+            20,000 options is 100 million pairs). The candidates are then sought first in
+            the nearest places holding ``REACH_PER_KEPT × max_options`` options, and within
+            the client's whole reach only for the clients who find fewer than
+            ``max_options`` eligible there. None (the default): every eligible option.
+
+        Returns
+        -------
+        CohortCandidates
+        """
+        if max_options is not None and max_options < 1:
+            raise ValueError(f"max_options must be at least 1, not {max_options}")
+        on = on or date.today()
+        place = np.array([self._place_pos[c.place_id] for c in clients], dtype=np.intp)
+        limit = np.array([c.travel_limit_km for c in clients], dtype=float)
+        people = _Cohort(clients, place, np.array([c.age(on) for c in clients], dtype=float),
+                         PairClients.of(clients), profiles_frame(clients))
+        everyone = np.arange(len(clients))
+        if max_options is None:
+            return self._cohort_pass(people, everyone, limit, on)[0]
+        near = np.minimum(limit, self._radius(REACH_PER_KEPT * max_options)[place])
+        first, found = self._cohort_pass(people, everyone, near, on, keep=max_options)
+        again = everyone[(found < max_options) & (near < limit)]
+        if len(again):
+            second, _ = self._cohort_pass(people, again, limit, on, keep=max_options)
+            first = _concat([_select(first, ~np.isin(first.client, again)), second],
+                            len(clients))
+        return first
+
+    def _radius(self, n_options: int) -> np.ndarray:
+        """Per place, the distance within which at least ``n_options`` options lie (inf if
+        the whole catalogue has fewer)."""
+        order = np.argsort(self._distances, axis=1, kind="stable")
+        sorted_km = np.take_along_axis(self._distances, order, axis=1)
+        counts = np.cumsum(self._place_size[order], axis=1)
+        enough = counts >= n_options
+        first = np.argmax(enough, axis=1)
+        radius = sorted_km[np.arange(len(first)), first]
+        return np.where(enough.any(axis=1), radius, np.inf)
+
+    def _cohort_pass(self, people: _Cohort, who: np.ndarray, reach: np.ndarray, on: date,
+                     keep: int | None = None) -> tuple[CohortCandidates, np.ndarray]:
+        """Candidates of the clients ``who`` (cohort positions, ascending), each within
+        ``reach[i]`` km of home (``reach`` is indexed by cohort position); with ``keep``,
+        only each client's ``keep`` best. Also returns how many eligible options each client
+        of the cohort has within that reach (0 for those not in ``who``)."""
+        within = self._distances[people.place[who]] <= reach[who, None]  # clients × places
+        listed = np.cumsum(within @ self._place_size)
+        parts = []
+        found = np.zeros(len(people.clients), dtype=np.int64)
+        start = 0
+        while start < len(who):
+            # Clients whose pairs within reach add up to about CHUNK_PAIRS (one at least).
+            before = listed[start - 1] if start else 0
+            stop = max(start + 1, int(np.searchsorted(listed, before + CHUNK_PAIRS, "right")))
+            part = self._cohort_chunk(people, who[start:stop], within[start:stop], on)
+            found += np.bincount(part.client, minlength=len(found))
+            parts.append(part if keep is None else _best_per_client(part, keep))
+            start = stop
+        return _concat(parts, len(people.clients)), found
+
+    def _cohort_chunk(self, people: _Cohort, who: np.ndarray, within: np.ndarray,
+                      on: date) -> CohortCandidates:
+        local, place = np.nonzero(within)
+        size = self._place_size[place]
+        pair_local = np.repeat(local, size)
+        offset = np.arange(len(pair_local)) - np.repeat(np.cumsum(size) - size, size)
+        rows = self._by_place[np.repeat(self._place_start[place], size) + offset]
+        # By client, then catalogue row, as one client's candidates are listed.
+        key = np.sort(pair_local.astype(np.int64) * len(self.catalog) + rows)
+        pair_local, rows = np.divmod(key, len(self.catalog))
+        client = who[pair_local]
+        distance = self._distances[people.place[client], self._option_place[rows]]
+        ok = eligible_pairs(people.rules.take(client),
+                            {k: v[rows] for k, v in self._arrays.items()},
+                            distance, people.age[client])
+        client, pair_local, rows, distance = client[ok], pair_local[ok], rows[ok], distance[ok]
+        wish = np.empty(len(rows))
+        p = np.empty(len(rows))
+        frame = people.frame.iloc[who].reset_index(drop=True)
+        for lo in range(0, len(rows), PREDICT_ROWS):
+            part = slice(lo, lo + PREDICT_ROWS)
+            feats = pair_features(frame, self.prepared.take(rows[part]),
+                                  distance_km=distance[part], wish=self.wish, on=on,
+                                  client_rows=pair_local[part])
+            wish[part] = feats["wish_match"].to_numpy(float)
+            p[part] = self.model.predict(feats)
+        return CohortCandidates(client, rows, distance, wish, p, len(people.clients))
 
     def _within_reach(self, client: ClientProfile) -> tuple[np.ndarray, np.ndarray]:
         """Catalogue rows in places within the client's travel limit, and their distances."""
@@ -240,6 +393,52 @@ class Matcher:
                   if t.trade_id in position]
         scored = [s for s in scored if s[0] > 0]
         return max(scored, key=lambda s: s[0])[1] if scored else None
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """What the batches of a cohort read about its clients, computed once."""
+
+    clients: list[ClientProfile]
+    place: np.ndarray  # position of each client's place in the distance matrix
+    age: np.ndarray  # whole years, as the rules count them
+    rules: PairClients
+    frame: pd.DataFrame  # as the features read it
+
+
+def _select(c: CohortCandidates, keep: np.ndarray) -> CohortCandidates:
+    return CohortCandidates(c.client[keep], c.rows[keep], c.distance_km[keep], c.wish[keep],
+                            c.p_success[keep], c.n_clients)
+
+
+def _concat(parts: list[CohortCandidates], n_clients: int) -> CohortCandidates:
+    """Parts with disjoint clients as one list, sorted by client, then catalogue row."""
+    if not parts:
+        empty = np.zeros(0)
+        return CohortCandidates(np.zeros(0, np.intp), np.zeros(0, np.intp), empty, empty,
+                                empty, n_clients)
+    joined = CohortCandidates(
+        *(np.concatenate([getattr(p, f) for p in parts])
+          for f in ("client", "rows", "distance_km", "wish", "p_success")), n_clients)
+    filled = [p.client for p in parts if len(p)]
+    if all(a[-1] < b[0] for a, b in zip(filled, filled[1:], strict=False)):  # in order
+        return joined
+    return _select(joined, np.lexsort((joined.rows, joined.client)))
+
+
+def _best_per_client(c: CohortCandidates, k: int) -> CohortCandidates:
+    """Each client's ``k`` pairs of highest P(success) (ties: the lower catalogue row).
+
+    ``c`` is sorted by client, then row: one stable sort by client, then descending P.
+    """
+    if not len(c):
+        return c
+    rank = np.cumsum(np.r_[0, np.diff(c.client) != 0])  # 0, 1, ... per client
+    # rank - P/2 sorts by client, then by descending P (P/2 < 1: no client overtakes another)
+    order = np.argsort(rank - 0.5 * c.p_success, kind="stable")
+    first = np.searchsorted(rank[order], rank[order])  # where each client's block starts
+    kept = np.sort(order[np.arange(len(order)) - first < k])
+    return _select(c, kept)
 
 
 def _num(value) -> float | None:

@@ -3,13 +3,15 @@
 One row describes one pair: how well the option's trades fit what the client wishes for and
 knows, how far it is, who the client is (age, education, group, access needs, household),
 what the option is (kind, trade, cost, wage, length) and how the provider's past placements
-went (shrunk toward the mean, out of fold while training).
+went (shrunk toward the mean, out of fold while training), and how placements in the option's
+sector went in the pair's *area*: the former district whose labour market the client will
+work in (:func:`area_keys`).
 
 Everything is vectorised so that one client against the whole catalogue is a handful of
 numpy operations: :func:`prepare_options` computes the option side once per catalogue, and
 :func:`client_features` broadcasts one client over it. :func:`pair_features` is the
 row-aligned form used for training (one client row and one option row per pair).
-The provider statistics live in :class:`matcher.provider_stats.FeatureContext`.
+The provider and area statistics live in :class:`matcher.provider_stats.FeatureContext`.
 """
 
 from __future__ import annotations
@@ -17,20 +19,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from matcher.domain import GROUPS_WITH_RECORD
+from matcher.places import load_place_index
 from matcher.profiles import DEFAULT_TRAVEL_KM, ClientProfile
 from matcher.provider_stats import SHRINK_M, FeatureContext
 from matcher.wishes import SECTOR_CREDIT, WishIndex
 
 __all__ = [
     "CATEGORICAL", "FEATURES", "MONOTONIC", "NUMERIC", "SECTOR_CREDIT", "SHRINK_M",
-    "EDUCATION_LEVEL", "FeatureContext", "PreparedOptions", "WishIndex", "client_features",
-    "monotonic_cst", "pair_features", "prepare_options",
+    "EDUCATION_LEVEL", "FeatureContext", "PreparedOptions", "WishIndex", "area_keys",
+    "client_features", "monotonic_cst", "pair_features", "prepare_options",
 ]
 
 CATEGORICAL: list[str] = ["gender", "group", "disability", "kind", "primary_trade", "sector"]
@@ -50,6 +54,9 @@ NUMERIC: list[str] = [
     # the option and its provider
     "cost_vnd", "wage_vnd_day", "duration_weeks", "women_only", "sign_language",
     "accepts_records", "hazardous", "provider_rate_shrunk", "provider_n_log",
+    # the area: where the client will work (the job's place; home for courses and livelihoods)
+    "area_rural",          # a rural commune (xã)
+    "area_rate_shrunk",    # past success in the option's sector there (shrunk, out of fold)
 ]
 FEATURES: list[str] = CATEGORICAL + NUMERIC
 _CATEGORICAL = frozenset(CATEGORICAL)
@@ -63,6 +70,7 @@ MONOTONIC: dict[str, int] = {
     "distance_km": -1,
     "over_travel_km": -1,
     "provider_rate_shrunk": 1,
+    "area_rate_shrunk": 1,
 }
 
 #: Education as years of schooling would say it: an order, not a set of labels.
@@ -89,6 +97,10 @@ class PreparedOptions:
 
     ``trade_rows`` is the padded matrix of trade positions :meth:`WishIndex.trade_rows`
     gives; ``columns`` holds the option columns of :data:`FEATURES`, one value per option.
+    The area columns depend on the client for courses and livelihood models (the area is the
+    client's home district): ``area_rate[d]`` holds each option's area rate for a client of
+    district code ``d`` (:func:`district_codes`; the last code is an unknown district), the
+    same in every row for a job.
     """
 
     columns: dict[str, np.ndarray]
@@ -97,6 +109,11 @@ class PreparedOptions:
     women_only: np.ndarray
     sign_language: np.ndarray
     accepts_records: np.ndarray
+    is_job: np.ndarray
+    district: np.ndarray  # code of the option's own district
+    rural: np.ndarray  # the option's own place is a rural commune
+    sector: np.ndarray
+    area_rate: np.ndarray  # (districts + 1) × options
 
     def __len__(self) -> int:
         return len(self.trade_rows)
@@ -110,7 +127,72 @@ class PreparedOptions:
             women_only=self.women_only[rows],
             sign_language=self.sign_language[rows],
             accepts_records=self.accepts_records[rows],
+            is_job=self.is_job[rows],
+            district=self.district[rows],
+            rural=self.rural[rows],
+            sector=self.sector[rows],
+            area_rate=self.area_rate[:, rows],
         )
+
+    def area(self, client_district: np.ndarray | int,
+             client_rural: np.ndarray | float) -> dict[str, np.ndarray]:
+        """The area columns for one client (scalars) or one client per row (arrays)."""
+        if np.ndim(client_district) == 0:
+            rate = self.area_rate[int(client_district)]
+        else:
+            rate = self.area_rate[np.asarray(client_district), np.arange(len(self))]
+        return {"area_rural": np.where(self.is_job, self.rural, client_rural).astype(float),
+                "area_rate_shrunk": rate}
+
+    def area_keys(self, client_district: np.ndarray) -> np.ndarray:
+        """The ``"district|sector"`` key of each row's area (one client district per row)."""
+        names = np.append(_place_table().districts.to_numpy(object), "")
+        district = np.where(self.is_job, self.district, np.asarray(client_district))
+        return pasted(names[district], self.sector)
+
+
+@dataclass(frozen=True)
+class _PlaceTable:
+    index: pd.Index  # place ids
+    district: np.ndarray  # code of each place's former district
+    rural: np.ndarray  # float: 1 for a rural commune (xã)
+    districts: pd.Index  # the district names, in code order
+
+
+@lru_cache(maxsize=1)
+def _place_table() -> _PlaceTable:
+    places = load_place_index().places()
+    names = [p.former_district or "" for p in places]
+    districts = pd.Index(sorted(set(names) - {""}), dtype=object)
+    codes = districts.get_indexer(pd.Index(names, dtype=object))
+    return _PlaceTable(
+        index=pd.Index([p.place_id for p in places], dtype=object),
+        district=np.where(codes < 0, len(districts), codes),
+        rural=np.array([p.level == "xã" for p in places], dtype=float),
+        districts=districts,
+    )
+
+
+def district_codes(place_ids: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(district code, rural flag) of each place id; an unknown place: the last code, 0."""
+    table = _place_table()
+    pos = table.index.get_indexer(pd.Index(np.asarray(place_ids, dtype=object).reshape(-1)))
+    known = pos >= 0
+    district = np.full(len(pos), len(table.districts), dtype=np.intp)
+    district[known] = table.district[pos[known]]
+    rural = np.zeros(len(pos))
+    rural[known] = table.rural[pos[known]]
+    return district, rural
+
+
+def area_keys(prepared: PreparedOptions, client_place_ids: Any) -> np.ndarray:
+    """``"district|sector"`` of the area of each pair (``prepared`` row i, client place i).
+
+    The area is the former district whose labour market decides the outcome: the job's own
+    place for a job, the client's home for a course or a livelihood model.
+    """
+    district, _ = district_codes(client_place_ids)
+    return prepared.area_keys(district)
 
 
 def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
@@ -134,6 +216,10 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
     rate, n = context.provider_features(options["provider_id"].to_numpy(object))
     flags = {c: _bool(options[c]) for c in ("hazardous", "women_only", "sign_language",
                                             "accepts_records")}
+    is_job = _text(options["kind"]) == "job"
+    district, rural = district_codes(options["place_id"])
+    sector = _text(options["sector"])
+    area_rate = _area_table(context, is_job, district, sector)
     columns = {
         "kind": _text(options["kind"]),
         "primary_trade": _text(options["primary_trade"]),
@@ -146,7 +232,19 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
         "provider_n_log": np.log1p(n),
     }
     return PreparedOptions(columns=columns, trade_rows=wish.trade_rows(options["trade_ids"]),
-                           **flags)
+                           is_job=is_job, district=district, rural=rural, sector=sector,
+                           area_rate=area_rate, **flags)
+
+
+def _area_table(context: FeatureContext, is_job: np.ndarray, district: np.ndarray,
+                sector: np.ndarray) -> np.ndarray:
+    """Each option's area rate for a client of each district code (a row per code)."""
+    names = np.append(_place_table().districts.to_numpy(object), "")
+    rate = np.empty((len(names), len(sector)))
+    for code in range(len(names)):
+        area = np.where(is_job, district, code)
+        rate[code], _ = context.area_features(pasted(names[area], sector))
+    return rate
 
 
 # --- one client against many options -------------------------------------------------------
@@ -195,6 +293,7 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
         else float(client.prior_income_vnd_month),
         "wish_stated": float(both[0, :-1].max() > 0),
     }
+    district, rural = district_codes([client.place_id])
     pair = _pair_columns(
         prepared,
         wish_match=_best(both[0], prepared.trade_rows),
@@ -206,7 +305,8 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
         has_record=np.full(n, client.group in _RECORD_GROUPS),
         hazard_prone=np.full(n, client.disability in _HAZARD_DISABILITIES),
     )
-    data = {**{k: _repeat(v, n) for k, v in client_side.items()}, **prepared.columns, **pair}
+    data = {**{k: _repeat(v, n) for k, v in client_side.items()}, **prepared.columns, **pair,
+            **prepared.area(district[0], rural[0])}
     return _frame(data, n)
 
 
@@ -215,7 +315,7 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
 
 def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions, *,
                   distance_km: np.ndarray, wish: WishIndex, context: FeatureContext | None = None,
-                  on: date | Iterable[Any]) -> pd.DataFrame:
+                  on: date | Iterable[Any], client_rows: np.ndarray | None = None) -> pd.DataFrame:
     """Features of aligned pairs: row i is ``clients`` row i with ``options`` row i.
 
     Parameters
@@ -228,10 +328,14 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
     distance_km : ndarray of shape (n_pairs,)
     wish : WishIndex
     context : FeatureContext, optional
-        Provider statistics; needed when ``options`` is a DataFrame.
+        Provider and area statistics; needed when ``options`` is a DataFrame.
     on : date or sequence of dates
         The day each client's age is counted on: one date, or one per pair (the placement's
         start date while training).
+    client_rows : ndarray of int, optional
+        For a cohort: pair i is ``clients`` row ``client_rows[i]`` (each client once in
+        ``clients``) with ``options`` row i. What describes a client alone is then computed
+        once per client, not once per pair.
 
     Returns
     -------
@@ -241,7 +345,12 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
         if context is None:
             raise ValueError("pair_features needs a context to describe option frames")
         options = prepare_options(options, wish=wish, context=context)
-    n = len(clients)
+    if client_rows is None:
+        n = len(clients)
+        rows = np.arange(n)
+    else:
+        rows = np.asarray(client_rows, dtype=np.intp)
+        n = len(rows)
     if len(options) != n:
         raise ValueError(f"{n} clients but {len(options)} options: pairs must be aligned")
     # Many pairs share a client and many clients share a phrase: vectors per distinct text.
@@ -252,13 +361,13 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
     group = _text(clients["group_code"])
     travel = _number(clients["max_travel_km"])
     needs_women_only = _bool(clients["needs_women_only"])
+    born = pd.to_datetime(pd.Series(clients["birth_date"])).to_numpy("datetime64[D]")
     client_side = {
         "gender": _text(clients["gender"]),
         "group": group,
         "disability": disability,
         "education": pd.Series(_text(clients["education"])).map(EDUCATION_LEVEL)
         .to_numpy(float),
-        "age": _age_years(clients["birth_date"], on, n),
         "max_travel_km": travel,
         "needs_women_only": needs_women_only.astype(float),
         "household_poor": _bool(clients["household_poor"]).astype(float),
@@ -267,18 +376,22 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
         "prior_income_vnd_month": _number(clients["prior_income_vnd_month"]),
         "wish_stated": (both[:, :-1].max(axis=1) > 0).astype(float),
     }
+    client_side = {k: v[rows] for k, v in client_side.items()}
+    client_side["age"] = _age_years(born[rows], on, n)
     pair = _pair_columns(
         options,
-        wish_match=_best(both, options.trade_rows),
-        skill_match=_best(skills, options.trade_rows),
+        wish_match=_best(both, options.trade_rows, rows),
+        skill_match=_best(skills, options.trade_rows, rows),
         distance=np.asarray(distance_km, dtype=float).reshape(n),
-        travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel),
-        deaf=disability == "deaf",
-        needs_women_only=needs_women_only,
-        has_record=np.isin(group, _RECORD_GROUPS),
-        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES),
+        travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel)[rows],
+        deaf=(disability == "deaf")[rows],
+        needs_women_only=needs_women_only[rows],
+        has_record=np.isin(group, _RECORD_GROUPS)[rows],
+        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES)[rows],
     )
-    return _frame({**client_side, **options.columns, **pair}, n)
+    district, rural = district_codes(clients["place_id"])
+    area = options.area(district[rows], rural[rows])
+    return _frame({**client_side, **options.columns, **pair, **area}, n)
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -318,8 +431,10 @@ def _repeat(value: Any, n: int) -> np.ndarray:
     return np.full(n, value, dtype=float)
 
 
-def _best(credited: np.ndarray, trade_rows: np.ndarray) -> np.ndarray:
-    """Per row of ``trade_rows``, the best of ``credited`` (one client's row, or one per pair)."""
+def _best(credited: np.ndarray, trade_rows: np.ndarray,
+          rows: np.ndarray | None = None) -> np.ndarray:
+    """Per row of ``trade_rows``, the best of ``credited``: one client's row, or the row
+    ``rows[i]`` of a matrix for pair i (row i when ``rows`` is None)."""
     # Options list one to three trades: a max over columns one at a time is several times
     # faster than ndarray.max(axis=1) over such a narrow axis.
     if credited.ndim == 1:
@@ -327,11 +442,22 @@ def _best(credited: np.ndarray, trade_rows: np.ndarray) -> np.ndarray:
         for j in range(1, trade_rows.shape[1]):
             np.maximum(out, credited[trade_rows[:, j]], out=out)
         return out
-    rows = np.arange(len(credited))
+    if rows is None:
+        rows = np.arange(len(credited))
     out = credited[rows, trade_rows[:, 0]]
     for j in range(1, trade_rows.shape[1]):
         np.maximum(out, credited[rows, trade_rows[:, j]], out=out)
     return out
+
+
+def pasted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a|b`` for each row, built once per distinct pair."""
+    codes_a, uniques_a = pd.factorize(pd.Series(a, dtype=object).fillna(""), sort=False)
+    codes_b, uniques_b = pd.factorize(pd.Series(b, dtype=object).fillna(""), sort=False)
+    if not len(codes_a):
+        return np.empty(0, dtype=object)
+    table = np.array([[f"{x}|{y}" for y in uniques_b] for x in uniques_a], dtype=object)
+    return table[codes_a, codes_b]
 
 
 def _text_vectors(wish: WishIndex, texts: pd.Series) -> np.ndarray:
@@ -353,8 +479,7 @@ def _bool(values: Any) -> np.ndarray:
     return series.where(series.notna(), False).astype(bool).to_numpy()
 
 
-def _age_years(birth: pd.Series, on: date | Iterable[Any], n: int) -> np.ndarray:
-    born = pd.to_datetime(pd.Series(birth)).to_numpy("datetime64[D]")
+def _age_years(born: np.ndarray, on: date | Iterable[Any], n: int) -> np.ndarray:
     if isinstance(on, date):
         day = np.full(n, np.datetime64(on, "D"))
     elif isinstance(on, np.ndarray) and np.issubdtype(on.dtype, np.datetime64):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
+import pandas as pd
+
 DEFAULT_TRAVEL_KM = 30.0  # when the social worker did not record a limit
 
 
@@ -55,6 +57,31 @@ class ClientProfile:
         values["interests"] = values.get("interests") or ""
         values["skills"] = values.get("skills") or ""
         return cls(**values)
+
+
+def profiles_frame(clients: list[ClientProfile]) -> pd.DataFrame:
+    """Profiles as the rows of a clients frame (the columns :func:`pair_features` reads).
+
+    Values are read as the one-client path reads them (:func:`client_features`): a missing
+    disability is "none", missing text is "".
+    """
+    return pd.DataFrame({
+        "client_id": [c.client_id for c in clients],
+        "birth_date": [c.birth_date for c in clients],
+        "gender": [c.gender for c in clients],
+        "group_code": [str(c.group) for c in clients],
+        "place_id": [c.place_id for c in clients],
+        "education": [c.education for c in clients],
+        "disability": [c.disability or "none" for c in clients],
+        "interests": [c.interests or "" for c in clients],
+        "skills": [c.skills or "" for c in clients],
+        "max_travel_km": [c.max_travel_km for c in clients],
+        "needs_women_only": [bool(c.needs_women_only) for c in clients],
+        "household_poor": [bool(c.household_poor) for c in clients],
+        "ethnic_minority": [bool(c.ethnic_minority) for c in clients],
+        "married": [bool(c.married) for c in clients],
+        "prior_income_vnd_month": [c.prior_income_vnd_month for c in clients],
+    })
 
 
 def parse_profile(data: dict[str, Any]) -> ClientProfile:

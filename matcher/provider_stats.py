@@ -14,6 +14,12 @@ While training, a row's own outcome must not be in its own feature (the model wo
 that the rate "predicts" a label it contains): :meth:`FeatureContext.out_of_fold` computes
 each row's rate from the other folds only, the folds grouped by client so that a client's
 other placements do not leak their ability either.
+
+The same shrunk, out-of-fold encoding describes local demand: the success of past placements
+in the option's sector within the *area* of the pair, the former district whose labour market
+the client will work in (the job's own place for a job; the client's home for a course or a
+livelihood model, whose graduates look for work near home). Keys are ``"district|sector"``
+(:func:`matcher.features.area_keys`), shrunk with :data:`AREA_SHRINK_M`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ import pandas as pd
 
 #: Pseudo-placements at the overall rate (see the module docstring).
 SHRINK_M = 10.0
+#: The same for an area's sector: a district × sector cell of the demo world holds about 15
+#: placements, and most of what differs between cells there is noise. Backtests on five
+#: synthetic worlds gave the same plans within ±0.002 of the oracle's gain for m = 5 to 50.
+AREA_SHRINK_M = 20.0
 
 
 @dataclass
@@ -38,18 +48,19 @@ class FeatureContext:
     prior: float = float("nan")
     m: float = SHRINK_M
     rows: int = 0
-    stats: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame({"n": [], "s": []}, index=pd.Index([], dtype=object))
-    )
+    stats: pd.DataFrame = field(default_factory=lambda: _counts([], []))
+    area_m: float = AREA_SHRINK_M
+    area_stats: pd.DataFrame = field(default_factory=lambda: _counts([], []))
 
     @classmethod
-    def empty(cls, m: float = SHRINK_M) -> FeatureContext:
-        """No history: every provider rate is unknown (NaN) and every size 0."""
-        return cls(m=m)
+    def empty(cls, m: float = SHRINK_M, area_m: float = AREA_SHRINK_M) -> FeatureContext:
+        """No history: every rate is unknown (NaN) and every size 0."""
+        return cls(m=m, area_m=area_m)
 
     @classmethod
-    def fit(cls, provider_ids: Any, success: Any, *, m: float = SHRINK_M) -> FeatureContext:
-        """Counts and successes per provider, and the overall rate, from past placements.
+    def fit(cls, provider_ids: Any, success: Any, *, m: float = SHRINK_M,
+            area_keys: Any = None, area_m: float = AREA_SHRINK_M) -> FeatureContext:
+        """Counts and successes per provider (and per area key), and the overall rate.
 
         Parameters
         ----------
@@ -59,27 +70,29 @@ class FeatureContext:
             Its outcome.
         m : float, default=SHRINK_M
             Strength of the shrinkage toward the overall rate.
+        area_keys : array-like of str, optional
+            The ``"district|sector"`` of each placement (:func:`matcher.features.area_keys`);
+            without them every area rate is the overall rate.
+        area_m : float, default=AREA_SHRINK_M
         """
-        if m < 0:
-            raise ValueError(f"m must be non-negative, not {m}")
+        if m < 0 or area_m < 0:
+            raise ValueError(f"m and area_m must be non-negative, not {m} and {area_m}")
         y = np.asarray(success, dtype=float)
-        frame = pd.DataFrame({"p": np.asarray(provider_ids, dtype=object), "y": y})
-        stats = frame.groupby("p", sort=True)["y"].agg(n="size", s="sum").astype(float)
         prior = float(y.mean()) if len(y) else float("nan")
-        return cls(prior=prior, m=float(m), rows=len(y), stats=stats)
+        areas = _counts(area_keys, y) if area_keys is not None else _counts([], [])
+        return cls(prior=prior, m=float(m), rows=len(y), stats=_counts(provider_ids, y),
+                   area_m=float(area_m), area_stats=areas)
 
     def provider_features(self, provider_ids: Any) -> tuple[np.ndarray, np.ndarray]:
         """(shrunk rate, number of past placements) of each provider id.
 
         A provider with no history gets the overall rate and 0.
         """
-        ids = pd.Index(np.asarray(provider_ids, dtype=object))
-        # A zero row at the end stands for every provider with no history.
-        pos = self.stats.index.get_indexer(ids)
-        pos[pos < 0] = len(self.stats)
-        n = np.append(self.stats["n"].to_numpy(float), 0.0)[pos]
-        s = np.append(self.stats["s"].to_numpy(float), 0.0)[pos]
-        return shrink(s, n, self.prior, self.m), n
+        return _lookup(self.stats, provider_ids, self.prior, self.m)
+
+    def area_features(self, keys: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(shrunk rate, number of past placements) of each ``"district|sector"`` key."""
+        return _lookup(self.area_stats, keys, self.prior, self.area_m)
 
     @staticmethod
     def out_of_fold(provider_ids: Any, success: Any, folds: Any, *,
@@ -126,7 +139,27 @@ class FeatureContext:
             "providers": int(len(n)),
             "providers_under_m": int((n < self.m).sum()),
             "median_placements_per_provider": float(np.median(n)) if len(n) else 0.0,
+            "area_shrinkage_m": self.area_m,
+            "area_cells": int(len(self.area_stats)),
         }
+
+
+def _counts(keys: Any, y: Any) -> pd.DataFrame:
+    """Placements ``n`` and successes ``s`` per key, sorted by key."""
+    frame = pd.DataFrame({"k": np.asarray(keys, dtype=object), "y": np.asarray(y, dtype=float)})
+    stats = frame.groupby("k", sort=True)["y"].agg(n="size", s="sum").astype(float)
+    stats.index = pd.Index(stats.index, dtype=object)
+    return stats
+
+
+def _lookup(stats: pd.DataFrame, keys: Any, prior: float,
+            m: float) -> tuple[np.ndarray, np.ndarray]:
+    # A zero row at the end stands for every key with no history.
+    pos = stats.index.get_indexer(pd.Index(np.asarray(keys, dtype=object)))
+    pos[pos < 0] = len(stats)
+    n = np.append(stats["n"].to_numpy(float), 0.0)[pos]
+    s = np.append(stats["s"].to_numpy(float), 0.0)[pos]
+    return shrink(s, n, prior, m), n
 
 
 def shrink(s: np.ndarray, n: np.ndarray, prior: float | np.ndarray, m: float) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Every rule is vectorised over the options and returns, for one client, which options it
 excludes. :func:`check` combines them; :func:`explain` answers "why is X not suggested?"
-with each failed rule's reason in Vietnamese and English.
+with each failed rule's reason in Vietnamese and English. :func:`eligible_pairs` applies the
+same rules to a whole cohort at once: aligned (client, option) pairs, where each client
+attribute is an array with one value per pair.
 
 The Labour Code rules (Vietnam, Labour Code 2019, arts. 143–147, and Circular
 09/2020/TT-BLĐTBXH): no ordinary employment under 15; workers of 15–17 never in heavy or
@@ -14,7 +16,7 @@ trades). Livelihood start-up grants and loans are contracts: adults only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -24,6 +26,7 @@ import pandas as pd
 from matcher.domain import GROUPS_WITH_RECORD
 from matcher.profiles import ClientProfile
 
+_RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
 ADULT_AGE = 18
 MIN_WORKING_AGE = 15
 MIN_TRAINING_AGE = 13
@@ -101,7 +104,7 @@ def _sign_language(c, o, d, age):
 
 
 def _record(c, o, d, age):
-    return np.full(len(d), c.group in GROUPS_WITH_RECORD) & ~_flag(o, "accepts_records")
+    return np.full(len(d), np.isin(c.group, _RECORD_GROUPS)) & ~_flag(o, "accepts_records")
 
 
 def _too_far(c, o, d, age):
@@ -158,6 +161,46 @@ def check(client: ClientProfile, options: Options, distance_km: np.ndarray,
     for mask in failed.values():
         eligible &= ~mask
     return Eligibility(eligible, failed)
+
+
+@dataclass(frozen=True)
+class PairClients:
+    """The client attributes the rules read, one value per (client, option) pair."""
+
+    gender: np.ndarray
+    group: np.ndarray
+    disability: np.ndarray
+    needs_women_only: np.ndarray
+    travel_limit_km: np.ndarray
+
+    @classmethod
+    def of(cls, clients: list[ClientProfile]) -> PairClients:
+        """One entry per client; :meth:`take` repeats them per pair."""
+        return cls(
+            gender=np.array([c.gender for c in clients], dtype=object),
+            group=np.array([str(c.group) for c in clients], dtype=object),
+            disability=np.array([c.disability or "none" for c in clients], dtype=object),
+            needs_women_only=np.array([bool(c.needs_women_only) for c in clients], dtype=bool),
+            travel_limit_km=np.array([c.travel_limit_km for c in clients], dtype=float),
+        )
+
+    def take(self, rows: np.ndarray) -> PairClients:
+        return PairClients(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+
+def eligible_pairs(clients: PairClients, options: Options, distance_km: np.ndarray,
+                   age: np.ndarray) -> np.ndarray:
+    """Every rule on aligned pairs: pair i is ``clients`` entry i with ``options`` row i.
+
+    ``age`` is each pair's client's age in whole years (:meth:`ClientProfile.age`). The same
+    rules as :func:`check`, so a pair is eligible here exactly when :func:`check` finds the
+    option eligible for that client.
+    """
+    distance_km = np.asarray(distance_km, dtype=float)
+    eligible = np.ones(len(distance_km), dtype=bool)
+    for rule in RULES:
+        eligible &= ~np.asarray(rule.excludes(clients, options, distance_km, age), dtype=bool)
+    return eligible
 
 
 def explain(client: ClientProfile, option: pd.Series, distance_km: float,

@@ -16,6 +16,7 @@ from matcher.features import (
     NUMERIC,
     FeatureContext,
     WishIndex,
+    area_keys,
     client_features,
     pair_features,
     prepare_options,
@@ -210,3 +211,41 @@ def test_one_client_against_20000_options_takes_a_few_ms(wish):
     assert x.shape == (20_000, len(FEATURES))
     # about 2 ms on the 2-core CI machine; generous, as other jobs share it
     assert np.median(times) < 0.025
+
+
+# --- the area: where the client will work ------------------------------------------------------
+
+HA_LONG_WARD, MONG_CAI_COMMUNE = "cur-6652", "cur-6724"  # Phường Hà Tu; Xã Hải Sơn
+
+
+def test_the_area_is_the_jobs_place_and_the_clients_home_otherwise(wish):
+    options = _options().assign(place_id=[HA_LONG_WARD, HA_LONG_WARD, HA_LONG_WARD])
+    placements = ["Thành phố Móng Cái|beauty"] * 4 + ["Thành phố Hạ Long|beauty"] * 4
+    success = [1, 1, 1, 1, 0, 0, 0, 0]
+    ctx = FeatureContext.fit(["P9"] * 8, success, area_keys=placements, area_m=4.0)
+    prepared = prepare_options(options, wish=wish, context=ctx)
+    client = _profile(place_id=MONG_CAI_COMMUNE)
+    x = client_features(client, prepared, distance_km=np.full(3, 50.0), wish=wish)
+    # the course (row 0) is judged where the client lives, the jobs where they are
+    assert x["area_rate_shrunk"].iloc[0] == pytest.approx((4 + 4 * 0.5) / (4 + 4))
+    assert x["area_rate_shrunk"].iloc[1] == pytest.approx((0 + 4 * 0.5) / (4 + 4))
+    assert x["area_rate_shrunk"].iloc[2] == pytest.approx(0.5)  # metalwork: no history there
+    assert x["area_rural"].tolist() == [1.0, 0.0, 0.0]  # a rural commune at home
+    keys = area_keys(prepared, [MONG_CAI_COMMUNE] * 3)
+    assert keys.tolist() == ["Thành phố Móng Cái|beauty", "Thành phố Hạ Long|beauty",
+                             "Thành phố Hạ Long|metalwork"]
+    clients = pd.DataFrame([_client_row(client)] * 3)
+    pairs = pair_features(clients, prepared, distance_km=np.full(3, 50.0), wish=wish,
+                          on=date.today())
+    pd.testing.assert_frame_equal(x, pairs)
+
+
+def test_an_unknown_place_has_no_area_history(wish):
+    ctx = FeatureContext.fit(["P1", "P2"], [1, 0], area_keys=["Huyện Cô Tô|beauty", "x|y"])
+    prepared = prepare_options(_options(), wish=wish, context=ctx)  # places not in the index
+    x = client_features(_profile(place_id="nowhere"), prepared, distance_km=np.zeros(3),
+                        wish=wish)
+    assert x["area_rural"].tolist() == [0.0, 0.0, 0.0]
+    assert x["area_rate_shrunk"].tolist() == [0.5, 0.5, 0.5]  # the overall rate
+    assert area_keys(prepared, ["nowhere"] * 3).tolist() == ["|beauty", "|beauty",
+                                                             "|metalwork"]

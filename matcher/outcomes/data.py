@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_catalog, load_clients, load_placements
-from matcher.features import FEATURES, pair_features, prepare_options
+from matcher.features import FEATURES, area_keys, pair_features, prepare_options
 from matcher.places import PlaceIndex, load_place_index
 from matcher.provider_stats import FeatureContext
 from matcher.wishes import WishIndex
@@ -25,8 +25,9 @@ from matcher.wishes import WishIndex
 class TrainingSet:
     """One row per placement with a known outcome, in start-date order.
 
-    ``features`` has every column of :data:`matcher.features.FEATURES`; its provider columns
-    are placeholders (NaN) until the fit fills them out of fold.
+    ``features`` has every column of :data:`matcher.features.FEATURES`; its provider and
+    area-rate columns are placeholders (NaN) until the fit fills them out of fold, from
+    ``provider_ids`` and ``area_keys`` (:func:`matcher.features.area_keys`).
     """
 
     features: pd.DataFrame
@@ -35,6 +36,7 @@ class TrainingSet:
     provider_ids: np.ndarray
     start_dates: np.ndarray  # datetime64[D]
     placement_ids: np.ndarray
+    area_keys: np.ndarray
 
     def __len__(self) -> int:
         return len(self.y)
@@ -49,18 +51,21 @@ class TrainingSet:
             features=self.features.iloc[rows].reset_index(drop=True),
             y=self.y[rows], client_ids=self.client_ids[rows],
             provider_ids=self.provider_ids[rows], start_dates=self.start_dates[rows],
-            placement_ids=self.placement_ids[rows])
+            placement_ids=self.placement_ids[rows], area_keys=self.area_keys[rows])
 
     def features_with(self, context: FeatureContext) -> pd.DataFrame:
-        """The features with provider columns from ``context``, as a model would see them."""
+        """The features with provider and area rates from ``context``, as a model sees them."""
         rate, n = context.provider_features(self.provider_ids)
-        return self.features.assign(provider_rate_shrunk=rate, provider_n_log=np.log1p(n))
+        area_rate, _ = context.area_features(self.area_keys)
+        return self.features.assign(provider_rate_shrunk=rate, provider_n_log=np.log1p(n),
+                                    area_rate_shrunk=area_rate)
 
     def data_hash(self) -> str:
         """sha256 of the training rows (ids, dates, outcome and every feature)."""
         frame = self.features.assign(
             _placement=self.placement_ids, _client=self.client_ids,
-            _provider=self.provider_ids, _start=self.start_dates.astype(str), _y=self.y)
+            _provider=self.provider_ids, _start=self.start_dates.astype(str), _y=self.y,
+            _area=self.area_keys)
         rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
         digest = hashlib.sha256(np.ascontiguousarray(rows).tobytes())
         digest.update(",".join(frame.columns).encode())
@@ -117,7 +122,8 @@ def build_training_set(placements: pd.DataFrame, clients: pd.DataFrame, options:
     distance = _distances(places, clients["place_id"].to_numpy(object)[ci],
                           options["place_id"].to_numpy(object)[oi])
     start = pd.to_datetime(done["start_date"]).to_numpy("datetime64[D]")
-    features = pair_features(pair_clients, prepared.take(oi), distance_km=distance, wish=wish,
+    taken = prepared.take(oi)
+    features = pair_features(pair_clients, taken, distance_km=distance, wish=wish,
                              on=start) if len(done) else _empty_features()
     return TrainingSet(
         features=features,
@@ -126,6 +132,7 @@ def build_training_set(placements: pd.DataFrame, clients: pd.DataFrame, options:
         provider_ids=options["provider_id"].to_numpy(object)[oi],
         start_dates=start,
         placement_ids=done["placement_id"].to_numpy(object),
+        area_keys=area_keys(taken, pair_clients["place_id"].to_numpy(object)),
     )
 
 

@@ -41,7 +41,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from matcher.provider_stats import SHRINK_M, FeatureContext
+from matcher.provider_stats import AREA_SHRINK_M, SHRINK_M, FeatureContext
 
 from .calibration import _round, calibration_table, fit_platt, sigmoid
 from .data import TrainingSet
@@ -81,7 +81,7 @@ def fit_outcome_model(data: TrainingSet, *, step: Callable[[str], None] = lambda
     step : callable, optional
         Called with a label as each fit ends (the progress bar).
     params : dict, optional
-        Overrides of :data:`matcher.outcomes.pipeline.HGB_PARAMS`.
+        Overrides of :data:`matcher.outcomes.pipeline.LINEAR_PARAMS`.
     m : float, default=SHRINK_M
         Shrinkage of the provider rates.
     n_jobs : int, optional
@@ -130,7 +130,7 @@ def fit_outcome_model(data: TrainingSet, *, step: Callable[[str], None] = lambda
     return FitResult(
         pipeline=results[("final fit", 0)],
         calibration=fit_platt(raw, y),
-        context=FeatureContext.fit(data.provider_ids, y, m=m),
+        context=FeatureContext.fit(data.provider_ids, y, m=m, area_keys=data.area_keys),
         validation=validation,
         calibration_table=calibration_table(oof_p, y),
         oof_p=oof_p,
@@ -174,7 +174,7 @@ def _run(data: TrainingSet, folds: np.ndarray, job: tuple[str, int],
          params: dict[str, Any] | None, m: float) -> Any:
     """One fit: a fold's held-out scores, the time split's figures, or the final pipeline."""
     kind, k = job
-    with threadpool_limits(limits=1, user_api="openmp"):
+    with threadpool_limits(limits=1):
         if kind == "fold":
             train, test = folds != k, folds == k
             pipe = _fit_part(data, train, folds, params, m)
@@ -186,16 +186,19 @@ def _run(data: TrainingSet, folds: np.ndarray, job: tuple[str, int],
 
 def _fit_part(data: TrainingSet, rows: np.ndarray, folds: np.ndarray,
               params: dict[str, Any] | None, m: float) -> Pipeline:
-    """A pipeline fitted on ``rows``, each row's provider rate from its other folds."""
+    """A pipeline fitted on ``rows``, each row's provider and area rates from its other folds."""
     x = data.features.loc[rows].copy()
     rate, n = FeatureContext.out_of_fold(data.provider_ids[rows], data.y[rows], folds[rows], m=m)
     x["provider_rate_shrunk"], x["provider_n_log"] = rate, np.log1p(n)
+    x["area_rate_shrunk"], _ = FeatureContext.out_of_fold(
+        data.area_keys[rows], data.y[rows], folds[rows], m=AREA_SHRINK_M)
     return make_pipeline(params).fit(x, data.y[rows])
 
 
 def _held_out(data: TrainingSet, train: np.ndarray, test: np.ndarray, m: float) -> pd.DataFrame:
-    """Held-out rows with provider rates from the training rows only, as at serving time."""
-    context = FeatureContext.fit(data.provider_ids[train], data.y[train], m=m)
+    """Held-out rows with provider and area rates from the training rows only, as at serving."""
+    context = FeatureContext.fit(data.provider_ids[train], data.y[train], m=m,
+                                 area_keys=data.area_keys[train])
     return data.subset(test).features_with(context)
 
 

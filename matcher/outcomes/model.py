@@ -124,7 +124,7 @@ class OutcomeModel:
         if len(features) == 0:
             return np.zeros(0)
         a, b = self.calibration
-        with _threads().limit(limits=PREDICT_THREADS, user_api="openmp"):
+        with _threads().limit(limits=PREDICT_THREADS):
             raw = self.pipeline.decision_function(features[FEATURES])
         return sigmoid(a * raw + b)
 
