@@ -65,8 +65,8 @@ def reload_capacity(matcher: Matcher, session: Session) -> None:
     ids, seats = zip(*session.execute(select(Option.option_id, Option.capacity)).all(),
                      strict=True) if matcher.catalog.options.shape[0] else ((), ())
     rows = matcher.catalog.rows(list(ids))
-    capacity = matcher.catalog.options["capacity"].to_numpy(np.int64).copy()
-    capacity[rows] = np.asarray(seats, dtype=np.int64)
+    capacity = matcher.catalog.options["capacity"].to_numpy(float).copy()
+    capacity[rows] = np.asarray(seats, dtype=float)
     matcher.catalog.options["capacity"] = capacity
     matcher._arrays["capacity"] = capacity  # the array the rules read  # noqa: SLF001
 

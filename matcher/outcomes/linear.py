@@ -61,29 +61,34 @@ class PairTerms(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        distance = X["distance_km"].to_numpy(float)
-        age = X["age"].to_numpy(float)
-        limit = X["max_travel_km"].to_numpy(float)
-        limit = np.where(np.isnan(limit), DEFAULT_TRAVEL_KM, limit)
-        kind = X["kind"].to_numpy(object)
-        group = X["group"].to_numpy(object)
-        terms = {
-            "wish_exact": (X["wish_match"].to_numpy(float) >= 0.99).astype(float),
-            "distance_young": distance * (age < YOUNG_AGE),
-            "distance_short_limit": distance * (limit < SHORT_LIMIT_KM),
-            "age_from_settled": np.minimum(((age - SETTLED_AGE) / 10.0) ** 2, 4.0),
-            # unknown education: lower secondary, the most common level
-            "education_training": np.nan_to_num(X["education"].to_numpy(float), nan=2.0)
-            * (kind == "training"),
-            "records_job": X["record_accepted"].to_numpy(float) * (kind == "job"),
-            "poor_livelihood": X["household_poor"].to_numpy(float) * (kind == "livelihood"),
-            "group_kind": pasted(group, kind),
-        }
-        return X.assign(**terms)
+        return X.assign(**pair_terms(X))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         names = list(input_features) if input_features is not None else []
         return np.asarray(names + list(DERIVED_NUMERIC) + DERIVED_CATEGORICAL, dtype=object)
+
+
+def pair_terms(X: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The interaction terms of one frame of features, as arrays by name."""
+    distance = X["distance_km"].to_numpy(float)
+    age = X["age"].to_numpy(float)
+    limit = X["max_travel_km"].to_numpy(float)
+    limit = np.where(np.isnan(limit), DEFAULT_TRAVEL_KM, limit)
+    kind = X["kind"].to_numpy(object)
+    group = X["group"].to_numpy(object)
+    terms = {
+        "wish_exact": (X["wish_match"].to_numpy(float) >= 0.99).astype(float),
+        "distance_young": distance * (age < YOUNG_AGE),
+        "distance_short_limit": distance * (limit < SHORT_LIMIT_KM),
+        "age_from_settled": np.minimum(((age - SETTLED_AGE) / 10.0) ** 2, 4.0),
+        # unknown education: lower secondary, the most common level
+        "education_training": np.nan_to_num(X["education"].to_numpy(float), nan=2.0)
+        * (kind == "training"),
+        "records_job": X["record_accepted"].to_numpy(float) * (kind == "job"),
+        "poor_livelihood": X["household_poor"].to_numpy(float) * (kind == "livelihood"),
+        "group_kind": pasted(group, kind),
+    }
+    return terms
 
 
 class CategoryCodes(TransformerMixin, BaseEstimator):

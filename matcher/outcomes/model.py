@@ -24,6 +24,7 @@ from matcher.features import FEATURES
 from matcher.provider_stats import FeatureContext
 
 from .calibration import sigmoid
+from .fast import CompiledScorer
 
 PRIOR_VERSION = "prior"
 #: The transparent prior: P = BASE + WISH·wish_match − KM·min(distance_km, KM_CAP), clipped
@@ -98,6 +99,11 @@ class ModelCard:
                    extra={k: v for k, v in data.items() if k not in known})
 
 
+# Up to this many rows (a suggestion list, an explanation) are scored by the compiled scorer;
+# cohorts go through the pipeline in large chunks, where its fixed cost does not matter.
+SMALL_BATCH = 50_000
+
+
 class OutcomeModel:
     """A trained, calibrated model: ``P = sigmoid(a · pipeline score + b)``.
 
@@ -114,6 +120,7 @@ class OutcomeModel:
         self.pipeline = pipeline
         self.calibration = (float(calibration[0]), float(calibration[1]))
         self.context = context
+        self.compiled = CompiledScorer.compile(pipeline)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """P(success at 6 months) for each row of a :data:`FEATURES` frame.
@@ -124,8 +131,12 @@ class OutcomeModel:
         if len(features) == 0:
             return np.zeros(0)
         a, b = self.calibration
-        with _threads().limit(limits=PREDICT_THREADS):
-            raw = self.pipeline.decision_function(features[FEATURES])
+        if self.compiled is not None and len(features) <= SMALL_BATCH:
+            # One suggestion list: the compiled scorer skips the pipeline's per-step checks.
+            raw = self.compiled.decision_function(features)
+        else:
+            with _threads().limit(limits=PREDICT_THREADS):
+                raw = self.pipeline.decision_function(features[FEATURES])
         return sigmoid(a * raw + b)
 
     def __repr__(self) -> str:

@@ -1,0 +1,46 @@
+"""The compiled scorer gives the fitted pipeline's scores, on every kind of row."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from matcher.features import client_features
+from matcher.outcomes.fast import CompiledScorer
+from matcher.outcomes.model import SMALL_BATCH
+
+
+@pytest.fixture(scope="module")
+def small_world_model_and_features(matcher, profiles):
+    """The trained model and the features of every option for a few dozen clients."""
+    rows = np.arange(len(matcher.catalog))
+    frames = [client_features(p, matcher.prepared.take(rows),
+                              distance_km=matcher.distances_from(p.place_id), wish=matcher.wish)
+              for p in list(profiles)[:30]]
+    return matcher.model, pd.concat(frames, ignore_index=True)
+
+
+def test_compiled_scorer_equals_the_pipeline(small_world_model_and_features):
+    model, features = small_world_model_and_features
+    compiled = CompiledScorer.compile(model.pipeline)
+    assert compiled is not None
+    expected = model.pipeline.decision_function(features)
+    np.testing.assert_allclose(compiled.decision_function(features), expected, rtol=0,
+                               atol=1e-9)
+
+
+def test_unknown_categories_and_missing_numbers_are_scored_as_the_pipeline_does(
+        small_world_model_and_features):
+    model, features = small_world_model_and_features
+    odd = features.head(50).copy()
+    odd["trade"] = "a trade never seen"
+    odd.loc[odd.index[:10], "group"] = None
+    for column in ("provider_rate_shrunk", "max_travel_km", "education"):
+        if column in odd:
+            odd.loc[odd.index[::3], column] = np.nan
+    np.testing.assert_allclose(model.compiled.decision_function(odd),
+                               model.pipeline.decision_function(odd), rtol=0, atol=1e-9)
+    assert len(odd) <= SMALL_BATCH
+    p = model.predict(odd)
+    assert np.all((p > 0) & (p < 1))
