@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from api.deps import Caller
@@ -12,7 +13,11 @@ from matcher.store.tables import AuditEntry
 
 def record(session: Session, caller: Caller, action: str, entity: str,
            entity_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Add an entry in the caller's transaction; ``detail`` holds counts, ids or field names."""
-    session.add(AuditEntry(user_id=caller.user_id, actor=caller.username, action=action,
-                           entity=entity, entity_id=entity_id, source=caller.source,
-                           detail=detail))
+    """Write an entry in the caller's transaction; ``detail`` holds counts, ids or field names.
+
+    A plain INSERT, not an ORM object: it is written on every request that touches a client,
+    and the unit of work's bookkeeping would cost more than the statement.
+    """
+    session.execute(insert(AuditEntry).values(
+        user_id=caller.user_id, actor=caller.username, action=action, entity=entity,
+        entity_id=entity_id, source=caller.source, detail=detail))

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.auth import tokens
@@ -71,9 +71,12 @@ def current_user(request: Request, session: SessionDep,
         claims = tokens.read(raw)
     except tokens.BadToken as exc:
         raise Problem(401, str(exc), headers=challenge) from None
-    user = session.get(User, claims.user_id)
+    user = session.execute(
+        select(User.user_id, User.username, User.role, User.provider_id, User.active)
+        .where(User.user_id == claims.user_id)).first()
     # A deactivated account, or one whose role changed, loses its tokens at once.
     if user is None or not user.active or user.role != claims.role:
+        session.rollback()
         raise Problem(401, "this sign-in is no longer valid: sign in again", headers=challenge)
     caller = Caller(user.user_id, user.username, user.role, user.provider_id,
                     request.client.host if request.client else None)

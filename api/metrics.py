@@ -68,7 +68,9 @@ class Timing:
         try:
             await self.app(scope, receive, remember)
         finally:
-            route = _template(scope)
+            # The router leaves the matched route in the scope; match again only if not.
+            matched = scope.get("route")
+            route = getattr(matched, "path", None) or _template(scope)
             REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)
 

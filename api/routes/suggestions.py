@@ -11,7 +11,7 @@ import copy
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from api import audit
@@ -128,17 +128,18 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
     matcher = cache.get(session)
     result = matcher.suggest(profile, top=body.top, kind=body.kind)
     entries = result["suggestions"]
-    row = Suggestion(client_id=profile.client_id, user_id=caller.user_id,
-                     model_version=str(result["model_version"]), entries=entries)
-    session.add(row)
-    session.flush()
-    kind, entity_id = entity or ("suggestion", str(row.suggestion_id))
+    # A plain INSERT … RETURNING: one statement, no unit-of-work bookkeeping per list.
+    suggestion_id = session.execute(
+        insert(Suggestion).values(client_id=profile.client_id, user_id=caller.user_id,
+                                  model_version=str(result["model_version"]), entries=entries)
+        .returning(Suggestion.suggestion_id)).scalar_one()
+    kind, entity_id = entity or ("suggestion", str(suggestion_id))
     audit.record(session, caller, "suggest", kind, entity_id,
-                 {"suggestion_id": row.suggestion_id, "n": len(entries),
+                 {"suggestion_id": suggestion_id, "n": len(entries),
                   "option_ids": [e["option_id"] for e in entries]})
     session.commit()
     shown = _in_language(entries, body.lang) if body.lang else entries
-    return SuggestionOut(suggestion_id=row.suggestion_id, client_id=profile.client_id,
+    return SuggestionOut(suggestion_id=suggestion_id, client_id=profile.client_id,
                          model_version=str(result["model_version"]),
                          prior_only=bool(result["prior_only"]),
                          n_options=int(result["n_options"]),
