@@ -104,6 +104,7 @@ class Matcher:
     _rows_by_place: list[np.ndarray] = field(default_factory=list)
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
     _records: list[dict[str, Any]] | None = None
+    _trade_index: Any = None
 
     def __post_init__(self) -> None:
         # All place-to-place distances once (a few hundred places): a client's distances to
@@ -341,7 +342,7 @@ class Matcher:
                parts: dict[str, np.ndarray], wished: np.ndarray) -> dict[str, Any]:
         row = int(c.rows[i])
         option = self._record(row)
-        trades = load_trade_index()
+        trades = self._trades()
         trade_list = [trades.get(t) for t in option["trade_ids"]]
         evidence = self.evidence.lookup(client, option)
         wish_trade = trade_list[0] if trade_list else None
@@ -380,6 +381,12 @@ class Matcher:
             "wage_vnd_day": _int(option["wage_vnd_day"]),
             "start_date": _iso(option["start_date"]),
         }
+
+    def _trades(self):
+        """The trade index, looked up once (its loader resolves a path on every call)."""
+        if self._trade_index is None:
+            self._trade_index = load_trade_index()
+        return self._trade_index
 
     def _record(self, row: int) -> dict[str, Any]:
         """One catalogue row as a dict (a pandas row lookup costs ~0.3 ms; a list, nothing),
