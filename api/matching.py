@@ -9,6 +9,7 @@ changes, because the counters live in the database.
 
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass
 
@@ -49,6 +50,12 @@ class MatcherCache:
                 except ModelError as exc:
                     raise Problem(503, f"the outcome model cannot be used: {exc}; an admin "
                                        "can retrain it (POST /v1/model/train)") from None
+                built.matcher.warm()
+                # The matcher is hundreds of thousands of long-lived objects: moved out of
+                # the collector's sight, they no longer lengthen every full collection (the
+                # pauses showed as the slowest 1% of requests).
+                gc.collect()
+                gc.freeze()
                 self._built = built
             elif built.capacity != capacity:
                 reload_capacity(built.matcher, session)

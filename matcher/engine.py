@@ -382,6 +382,12 @@ class Matcher:
             "start_date": _iso(option["start_date"]),
         }
 
+    def warm(self) -> None:
+        """Build what the first suggestion would otherwise build (rows as dicts, trades)."""
+        self._trades()
+        if len(self.catalog):
+            self._record(0)
+
     def _trades(self):
         """The trade index, looked up once (its loader resolves a path on every call)."""
         if self._trade_index is None:
