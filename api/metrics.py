@@ -22,6 +22,7 @@ from starlette.routing import Match
 
 from api.deps import allow
 from api.errors import problem_responses
+from api.routing import ReleasingRoute
 
 REQUESTS = Counter("matcher_http_requests_total", "HTTP requests",
                    ["method", "route", "status"])
@@ -30,7 +31,7 @@ LATENCY = Histogram("matcher_http_request_seconds", "HTTP request latency", ["me
 SUGGESTIONS = Counter("matcher_suggestions_total", "Suggestion lists made", ["kind"])
 SEATS = Counter("matcher_seat_reservations_total", "Seat reservations", ["outcome"])
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=ReleasingRoute, tags=["health"])
 
 
 @router.get("/metrics", response_class=Response, dependencies=[allow("admin", "programme_staff")],

@@ -14,10 +14,11 @@ from sqlalchemy import or_, select
 
 from api.deps import SessionDep, allow
 from api.errors import problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.audit import AuditOut
 from matcher.store.tables import AuditEntry
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/audit", tags=["audit"],
                    dependencies=[allow("programme_staff", "admin")],
                    responses=problem_responses(401, 403, 422))
 

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from api.auth import tokens
 from api.deps import CallerDep, SessionDep, SettingsDep
 from api.errors import Problem, problem_responses
+from api.routing import ReleasingRoute
 from matcher.accounts import authenticate
 
-router = APIRouter(prefix="/v1", tags=["sign-in"])
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["sign-in"])
 
 
 class Token(BaseModel):

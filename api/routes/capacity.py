@@ -20,12 +20,13 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import OptionId, etag, options_out
+from api.routing import ReleasingRoute
 from api.schemas.capacity import ChangeOut, ChangePage, OptionUpdate
 from api.schemas.directory import OptionOut, OptionPage
 from matcher.store import generations
 from matcher.store.tables import Option, OptionChange, User
 
-router = APIRouter(prefix="/v1", tags=["capacity"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["capacity"],
                    responses=problem_responses(401, 403, 422))
 
 PROVIDER = allow("provider")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
     NOT_NULL,
@@ -40,7 +41,7 @@ from matcher.places import load_place_index
 from matcher.store.tables import Client, User
 from matcher.text import fold
 
-router = APIRouter(prefix="/v1/clients", tags=["clients"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/clients", tags=["clients"],
                    dependencies=[allow("social_worker", "programme_staff")],
                    responses=problem_responses(400, 401, 403))
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.directory import (
     ID_PATTERN,
     OptionOut,
@@ -33,7 +34,7 @@ from matcher.store.tables import Option, OptionTrade, Provider
 from matcher.text import fold
 from matcher.trades import TradeNotFound, load_trade_index
 
-router = APIRouter(prefix="/v1", tags=["directory"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["directory"],
                    dependencies=[allow("social_worker", "programme_staff", "admin")],
                    responses=problem_responses(401, 403, 422))
 

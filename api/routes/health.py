@@ -6,9 +6,10 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from api.routing import ReleasingRoute
 from matcher.store.db import head_revision
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=ReleasingRoute, tags=["health"])
 
 
 @router.get("/healthz")

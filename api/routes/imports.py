@@ -20,10 +20,11 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import MEDIA_TYPE, TITLES, Problem, problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
 from matcher.ingest import ImportFailed, import_into
 
-router = APIRouter(prefix="/v1/imports", tags=["imports"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/imports", tags=["imports"],
                    dependencies=[allow("programme_staff", "admin")],
                    responses=problem_responses(401, 403, 413))
 

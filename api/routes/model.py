@@ -14,12 +14,14 @@ from fastapi import APIRouter
 from api import audit
 from api.deps import CallerDep, SessionDep, SettingsDep, allow
 from api.errors import Problem, problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.model import ModelOut
 from matcher.outcomes import NoHistory, PriorModel, train
 from matcher.outcomes.model import PRIOR_VERSION
 from matcher.outcomes.store import ModelError, card_path, read_current_record
 
-router = APIRouter(prefix="/v1/model", tags=["model"], responses=problem_responses(401, 403))
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/model", tags=["model"],
+                   responses=problem_responses(401, 403))
 
 HIDDEN = ("artefact",)  # where the pickle lies is the server's business
 

@@ -23,6 +23,7 @@ from api.errors import Problem, problem_responses
 from api.matching import cache
 from api.routes.clients import ClientId, ends_transaction, may_see, visible_client
 from api.routes.suggestions import SuggestionId, visible_suggestion
+from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
     DecisionIn,
@@ -39,7 +40,7 @@ from matcher.catalog import load_profile
 from matcher.store.seats import release_seat, reserve_seat
 from matcher.store.tables import Client, Decision, FollowUp, Option, Placement, Suggestion
 
-router = APIRouter(prefix="/v1", tags=["placements"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["placements"],
                    dependencies=[allow("social_worker", "programme_staff")],
                    responses=problem_responses(400, 401, 403))
 

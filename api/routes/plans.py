@@ -24,13 +24,15 @@ from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
+from api.routing import ReleasingRoute
 from api.schemas.plans import CommitOut, PlacementOut, PlanOut, PlanRequest, PlanSummary
 from matcher.cohort import plan_cohort
 from matcher.profiles import ClientProfile
 from matcher.store.seats import reserve_seat
 from matcher.store.tables import Client, Option, Placement, Plan
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"], dependencies=[allow("programme_staff")],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/plans", tags=["plans"],
+                   dependencies=[allow("programme_staff")],
                    responses=problem_responses(401, 403))
 
 _CHUNK = 500  # ids per IN (...) query: well under every backend's limit of parameters

@@ -19,11 +19,12 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
+from api.routing import ReleasingRoute
 from api.schemas.directory import ID_PATTERN
 from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
 from matcher.store.tables import Client, Option, Placement
 
-router = APIRouter(prefix="/v1/my/referrals", tags=["referrals"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/my/referrals", tags=["referrals"],
                    dependencies=[allow("provider")],
                    responses=problem_responses(401, 403, 422))
 

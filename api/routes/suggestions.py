@@ -19,6 +19,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
 from api.routes.clients import ClientId, check_registered, ends_transaction, may_see, visible_client
+from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
     DecisionRecord,
@@ -32,7 +33,7 @@ from matcher.catalog import load_profile
 from matcher.profiles import ClientProfile
 from matcher.store.tables import Client, Decision, Suggestion
 
-router = APIRouter(prefix="/v1", tags=["suggestions"],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["suggestions"],
                    dependencies=[allow("social_worker", "programme_staff")],
                    responses=problem_responses(400, 401, 403))
 

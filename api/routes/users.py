@@ -11,11 +11,13 @@ from sqlalchemy import select
 from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
+from api.routing import ReleasingRoute
 from api.schemas.clients import ID_PATTERN
 from matcher.accounts import AccountError, add_user
 from matcher.store.tables import User
 
-router = APIRouter(prefix="/v1/users", tags=["users"], dependencies=[allow("admin")],
+router = APIRouter(route_class=ReleasingRoute, prefix="/v1/users", tags=["users"],
+                   dependencies=[allow("admin")],
                    responses=problem_responses(401, 403))
 
 RoleName = Literal["social_worker", "programme_staff", "provider", "admin"]

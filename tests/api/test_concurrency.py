@@ -60,3 +60,21 @@ def test_two_hundred_concurrent_accepts_fill_ten_seats_exactly(busy_server):
     refused = next(r for r in responses if r.status_code == 409)
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert seats_and_placements(busy_server.db_url, option_id) == (0, SEATS)
+
+
+async def _read_burst(server: srv.Server, paths: list[str]):
+    headers = {"Authorization": f"Bearer {server.token('canbo.chuongtrinh')}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60,
+                                 limits=httpx.Limits(max_connections=REQUESTS)) as client:
+        return await asyncio.gather(*(client.get(p) for p in paths))
+
+
+def test_a_burst_of_reads_never_waits_for_the_connection_pool(api):
+    """More simultaneous reads than the worker has threads and pooled connections: each
+    route gives its connection back before its answer is serialised, so none waits for the
+    pool's timeout (a 500 after 30 s before this was fixed)."""
+    paths = ["/v1/options?limit=5", "/v1/providers?limit=5", "/v1/model", "/v1/plans",
+             "/v1/audit?limit=5", "/v1/clients?limit=5", "/v1/placements?limit=5"] * 30
+    responses = asyncio.run(_read_burst(api, paths))
+    codes = [r.status_code for r in responses]
+    assert codes.count(200) == len(paths), {c: codes.count(c) for c in set(codes)}
