@@ -330,7 +330,16 @@ class Matcher:
             total, _ = score(c.p_success, c.wish, c.distance_km, client.travel_limit_km,
                              self.catalog.options["cost_vnd"].to_numpy(float)[c.rows],
                              self.weights)
-            i = int(np.flatnonzero(c.rows == row)[0])
+            hit = np.flatnonzero(c.rows == row)
+            if len(hit) == 0:
+                # The seats changed between the two looks (the API reloads them while other
+                # requests run): answer from the newer state.
+                failed = check(client, {k: v[row:row + 1] for k, v in self._arrays.items()},
+                               distance[row:row + 1], on).reasons(0)
+                answer.update(eligible=not failed,
+                              failed_rules=[R.reason(r.code, r.vi, r.en) for r in failed])
+                return answer
+            i = int(hit[0])
             answer.update(rank=int((total > total[i]).sum()) + 1, n_eligible=len(c.rows),
                           p_success=round(float(c.p_success[i]), 4),
                           score=round(float(total[i]), 4))
