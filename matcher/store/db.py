@@ -45,10 +45,10 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
         return engine
     # A steady pool: connections above pool_size are closed when given back, and each new
     # PostgreSQL connection forks a server process (milliseconds of CPU), so the pool keeps
-    # as many as a worker uses under load (4 workers x 20 stay within PostgreSQL's default
+    # as many as a worker uses under load (4 workers x 15 stay well within PostgreSQL's default
     # 100). No ping on every checkout (a round trip per checkout, several per request): a
     # connection broken by a database restart fails one request and the pool is renewed.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False,
+    return create_engine(url, pool_size=12, max_overflow=3, pool_pre_ping=False,
                          pool_recycle=1800)
 
 
