@@ -6,6 +6,8 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from api.errors import Problem
+from api.matching import cache
 from api.routing import ReleasingRoute
 from matcher.store.db import head_revision
 
@@ -20,7 +22,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(session: SessionDep, response: Response) -> dict[str, str]:
-    """The database answers and its schema is current."""
+    """The database answers, its schema is current, and the model can be used."""
     try:
         session.execute(text("SELECT 1"))
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -30,4 +32,12 @@ def readyz(session: SessionDep, response: Response) -> dict[str, str]:
     if revision != head_revision():
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "unavailable", "database": "schema behind"}
-    return {"status": "ok", "database": "ok"}
+    # Ready means able to suggest: the matcher is built (once per worker, then cached) from
+    # the store and a model whose artefact matches its card, or the prior when none is there.
+    try:
+        model = cache.get(session).model
+    except Problem:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "unavailable", "database": "ok", "model": "unusable"}
+    return {"status": "ok", "database": "ok",
+            "model": "prior" if model.is_prior else str(model.version)}

@@ -18,6 +18,8 @@ def test_health_and_readiness_answer_without_a_token(api):
         assert c.get("/healthz").json() == {"status": "ok"}
         ready = c.get("/readyz").json()
         assert ready["status"] == "ok" and ready["database"] == "ok"
+        assert ready["model"] == c.get("/v1/model", headers={
+            "Authorization": f"Bearer {api.token('quantri')}"}).json()["version"]
 
 
 def test_other_routes_need_a_valid_token(api):

@@ -72,3 +72,38 @@ def test_an_admin_trains_a_new_current_model(api):
         plan = c.post("/v1/plans", json={"client_ids": [client_id]})
     assert plan.status_code == 201, plan.text
     assert plan.json()["model_version"] == trained["version"]
+
+
+def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
+                                                                  trained_model_dir):
+    """/readyz checks the model too: an artefact whose sha256 no longer matches its card
+    makes the server not ready (503), and the suggestions say why instead of crashing."""
+    import shutil
+    import time as clock
+
+    import httpx
+
+    from tests.api import server as srv
+    from tests.api.conftest import seeded_database
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_model_dir, models)
+    url, cleanup = seeded_database("sqlite", tmp_path)
+    server = srv.start(url, models, "sqlite", log=tmp_path / "server.log")
+    try:
+        assert httpx.get(f"{server.url}/readyz", timeout=30).json()["status"] == "ok"
+        artefact = next(models.glob("*.joblib"))
+        artefact.write_bytes(artefact.read_bytes() + b"tampered")
+        current = models / "current.json"
+        clock.sleep(0.01)
+        current.write_text(current.read_text())  # a new timestamp: the server looks again
+        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        assert ready.status_code == 503 and ready.json()["model"] == "unusable"
+        with server.client("ctv.halong") as c:
+            client_id = c.get("/v1/clients?limit=1").json()["items"][0]["client_id"]
+            r = c.post(f"/v1/clients/{client_id}/suggestions", json={"top": 3})
+        assert r.status_code == 503 and "model" in r.json()["detail"]
+    finally:
+        server.stop()
+        if cleanup:
+            cleanup()
