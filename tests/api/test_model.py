@@ -78,6 +78,7 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
                                                                   trained_model_dir):
     """/readyz checks the model too: an artefact whose sha256 no longer matches its card
     makes the server not ready (503), and the suggestions say why instead of crashing."""
+    import json
     import shutil
     import time as clock
 
@@ -92,9 +93,11 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
     server = srv.start(url, models, "sqlite", log=tmp_path / "server.log")
     try:
         assert httpx.get(f"{server.url}/readyz", timeout=30).json()["status"] == "ok"
-        artefact = next(models.glob("*.joblib"))
-        artefact.write_bytes(artefact.read_bytes() + b"tampered")
         current = models / "current.json"
+        # The current model's artefact (the folder may hold earlier ones: a test retrains).
+        version = json.loads(current.read_text())["version"]
+        artefact = models / f"model-{version}.joblib"
+        artefact.write_bytes(artefact.read_bytes() + b"tampered")
         clock.sleep(0.01)
         current.write_text(current.read_text())  # a new timestamp: the server looks again
         ready = httpx.get(f"{server.url}/readyz", timeout=30)
