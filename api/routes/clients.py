@@ -10,9 +10,7 @@ the matcher reads a client's profile per request.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -54,26 +52,6 @@ _ID_ATTEMPTS = 5
 
 
 # --- shared with the suggestion and placement routes -------------------------------------
-
-
-def ends_transaction(route: Callable) -> Callable:
-    """End the route's transaction before its thread is given back, whatever happens.
-
-    FastAPI runs the session dependency's clean-up in another threadpool call after the
-    route. Under a burst every pool thread may be waiting for a database connection, and a
-    connection still held by a finished route (an error raised before any commit) would wait
-    for a thread to be returned: a deadlock until the pool's timeout. Rolling back here (a
-    no-op after a commit) returns the connection at once and frees any row lock left behind.
-    """
-
-    @functools.wraps(route)
-    def call(*args, **kwargs):
-        try:
-            return route(*args, **kwargs)
-        finally:
-            kwargs["session"].rollback()
-
-    return call
 
 
 def visible_client(session: Session, caller: Caller, client_id: str) -> Client:
@@ -148,7 +126,6 @@ def _next_client_id(session: Session) -> str:
 
 @router.post("", response_model=ClientOut, status_code=201, dependencies=[allow("social_worker")],
              responses=problem_responses(409, 422))
-@ends_transaction
 def create_client(body: ClientCreate, session: SessionDep, caller: CallerDep) -> ClientOut:
     """Register a client in the caller's caseload."""
     values = body.model_dump(exclude={"client_id"})
@@ -176,7 +153,6 @@ def create_client(body: ClientCreate, session: SessionDep, caller: CallerDep) ->
 
 
 @router.get("", response_model=ClientPage, responses=problem_responses(422))
-@ends_transaction
 def search_clients(
     session: SessionDep, caller: CallerDep,
     q: Annotated[str | None, Query(max_length=200,
@@ -213,7 +189,6 @@ def search_clients(
 
 
 @router.get("/{client_id}", response_model=ClientOut, responses=problem_responses(404, 422))
-@ends_transaction
 def read_client(client_id: ClientId, session: SessionDep, caller: CallerDep) -> ClientOut:
     """One client of the caller's caseload (programme staff: any client)."""
     client = visible_client(session, caller, client_id)
@@ -224,7 +199,6 @@ def read_client(client_id: ClientId, session: SessionDep, caller: CallerDep) -> 
 
 @router.patch("/{client_id}", response_model=ClientOut, dependencies=[allow("social_worker")],
               responses=problem_responses(404, 422))
-@ends_transaction
 def update_client(client_id: ClientId, body: ClientUpdate, session: SessionDep,
                   caller: CallerDep) -> ClientOut:
     """Change some fields of a client; the others keep their values."""
@@ -245,7 +219,6 @@ def update_client(client_id: ClientId, body: ClientUpdate, session: SessionDep,
 
 @router.put("/{client_id}/caseworker", response_model=ClientOut,
             dependencies=[allow("programme_staff")], responses=problem_responses(404, 422))
-@ends_transaction
 def move_client(client_id: ClientId, body: CaseworkerIn, session: SessionDep,
                 caller: CallerDep) -> ClientOut:
     """Move a client to another social worker's caseload (programme staff)."""

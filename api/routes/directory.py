@@ -20,8 +20,8 @@ from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
+from api.schemas.clients import ID_PATTERN
 from api.schemas.directory import (
-    ID_PATTERN,
     OptionOut,
     OptionPage,
     ProviderDetail,

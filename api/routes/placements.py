@@ -21,7 +21,7 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
-from api.routes.clients import ClientId, ends_transaction, may_see, visible_client
+from api.routes.clients import ClientId, may_see, visible_client
 from api.routes.suggestions import SuggestionId, visible_suggestion
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
@@ -57,7 +57,6 @@ START_AHEAD = timedelta(days=2 * 366)
 @router.post("/suggestions/{suggestion_id}/decisions", response_model=DecisionOut,
              status_code=201, dependencies=[SOCIAL_WORKER],
              responses=problem_responses(404, 409, 422))
-@ends_transaction
 def decide(suggestion_id: SuggestionId, body: DecisionIn, session: SessionDep,
            caller: CallerDep) -> DecisionOut:
     """Accept one suggested option (takes a seat, creates the placement) or decline it."""
@@ -191,7 +190,6 @@ def _visible_placement(session: Session, caller: Caller, placement_id: str) -> P
 
 
 @router.get("/placements", response_model=PlacementPage, responses=problem_responses(422))
-@ends_transaction
 def list_placements(
     session: SessionDep, caller: CallerDep,
     client_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
@@ -225,7 +223,6 @@ def list_placements(
 
 @router.get("/placements/{placement_id}", response_model=PlacementOut,
             responses=problem_responses(404, 422))
-@ends_transaction
 def read_placement(placement_id: PlacementId, session: SessionDep,
                    caller: CallerDep) -> PlacementOut:
     """One placement of the caller's caseload (programme staff: any)."""
@@ -238,7 +235,6 @@ def read_placement(placement_id: PlacementId, session: SessionDep,
 
 @router.post("/placements/{placement_id}/outcome", response_model=OutcomeOut,
              dependencies=[SOCIAL_WORKER], responses=problem_responses(404, 409, 422))
-@ends_transaction
 def record_outcome(placement_id: PlacementId, body: OutcomeIn, session: SessionDep,
                    caller: CallerDep) -> OutcomeOut:
     """Record a follow-up: status, success, income; a drop before the start frees the seat."""
@@ -294,7 +290,6 @@ def record_outcome(placement_id: PlacementId, body: OutcomeIn, session: SessionD
 
 @router.get("/clients/{client_id}/placements", response_model=list[PlacementOut],
             responses=problem_responses(404, 422))
-@ends_transaction
 def client_placements(client_id: ClientId, session: SessionDep,
                       caller: CallerDep) -> list[PlacementOut]:
     """Every placement of one client, newest first."""
@@ -316,7 +311,6 @@ def _followup_out(f: FollowUp) -> FollowUpOut:
 
 @router.get("/clients/{client_id}/followups", response_model=list[FollowUpOut],
             responses=problem_responses(404, 422))
-@ends_transaction
 def client_followups(client_id: ClientId, session: SessionDep,
                      caller: CallerDep) -> list[FollowUpOut]:
     """The follow-ups of a client who was not placed, oldest first."""
@@ -331,7 +325,6 @@ def client_followups(client_id: ClientId, session: SessionDep,
 
 @router.post("/clients/{client_id}/followups", response_model=FollowUpOut, status_code=201,
              dependencies=[SOCIAL_WORKER], responses=problem_responses(404, 409, 422))
-@ends_transaction
 def add_followup(client_id: ClientId, body: FollowUpIn, session: SessionDep,
                  caller: CallerDep) -> FollowUpOut:
     """Record how a client who was not placed is doing (one follow-up per date)."""

@@ -20,7 +20,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
 from api.routing import ReleasingRoute
-from api.schemas.directory import ID_PATTERN
+from api.schemas.clients import ID_PATTERN
 from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
 from matcher.store.tables import Client, Option, Placement
 

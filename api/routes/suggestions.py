@@ -18,7 +18,7 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
-from api.routes.clients import ClientId, check_registered, ends_transaction, may_see, visible_client
+from api.routes.clients import ClientId, check_registered, may_see, visible_client
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
@@ -64,7 +64,6 @@ def visible_suggestion(session: Session, caller: Caller, suggestion_id: int) -> 
 
 @router.post("/clients/{client_id}/suggestions", response_model=SuggestionOut, status_code=201,
              responses=problem_responses(404, 422))
-@ends_transaction
 def suggest_for_client(client_id: ClientId, body: SuggestIn, session: SessionDep,
                        caller: CallerDep) -> SuggestionOut:
     """Ranked options for a stored client, eligible only; the list is logged."""
@@ -75,7 +74,6 @@ def suggest_for_client(client_id: ClientId, body: SuggestIn, session: SessionDep
 
 @router.post("/suggestions", response_model=SuggestionOut, status_code=201,
              responses=problem_responses(422))
-@ends_transaction
 def suggest_for_profile(body: ProfileSuggestIn, session: SessionDep,
                         caller: CallerDep) -> SuggestionOut:
     """Ranked options for an unsaved profile (nothing about the person is stored)."""
@@ -85,7 +83,6 @@ def suggest_for_profile(body: ProfileSuggestIn, session: SessionDep,
 
 @router.get("/suggestions/{suggestion_id}", response_model=SuggestionRecord,
             responses=problem_responses(404, 422))
-@ends_transaction
 def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
                     caller: CallerDep) -> SuggestionRecord:
     """A logged list and the decisions taken on it."""
@@ -108,7 +105,6 @@ def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
 
 @router.get("/clients/{client_id}/options/{option_id}/explain", response_model=ExplainOut,
             responses=problem_responses(404, 422))
-@ends_transaction
 def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
             caller: CallerDep) -> ExplainOut:
     """Why an option is or is not suggested for a client: failed rules, or score and rank."""

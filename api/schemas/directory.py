@@ -6,10 +6,6 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-# An option, provider or placement id as a path segment (the same rule as the other routes):
-# no "/", no control characters (PostgreSQL cannot even compare a NUL).
-ID_PATTERN = r"^[\w.\-]{1,64}$"
-
 
 class TradeOut(BaseModel):
     trade_id: str
