@@ -34,16 +34,7 @@ def _require_postgres() -> bool:
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
     """A URL of an empty, migrated database, also set as DATABASE_URL for the CLI and API."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'matcher.sqlite3'}"
-        cleanup = None
-    else:
-        base = _postgres_base_url()
-        if base is None:
-            if _require_postgres():
-                pytest.fail("MATCHER_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
-            pytest.skip("DATABASE_URL does not point at PostgreSQL")
-        url, cleanup = _postgres_schema(base)
+    url, cleanup = backend_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
     engine = make_engine(url)
@@ -55,6 +46,19 @@ def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
         get_settings.cache_clear()
         if cleanup:
             cleanup()
+
+
+def backend_url(backend: str, tmp_path):
+    """An empty database of ``backend``: (url, cleanup or None); skips (or, in CI, fails)
+    when PostgreSQL is asked for and not configured."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'matcher.sqlite3'}", None
+    base = _postgres_base_url()
+    if base is None:
+        if _require_postgres():
+            pytest.fail("MATCHER_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
+        pytest.skip("DATABASE_URL does not point at PostgreSQL")
+    return _postgres_schema(base)
 
 
 def _postgres_schema(base: str):

@@ -17,7 +17,7 @@ from matcher.ingest.seed import seed
 from matcher.outcomes import train
 from matcher.store.db import make_engine, transaction, upgrade
 from tests.api import server as srv
-from tests.conftest import BACKENDS, _postgres_base_url, _postgres_schema, _require_postgres
+from tests.conftest import BACKENDS, backend_url
 
 
 @pytest.fixture(scope="session")
@@ -34,15 +34,7 @@ def trained_model_dir(tmp_path_factory) -> Path:
 
 def seeded_database(backend: str, tmp: Path):
     """A migrated database with the demo world and demo accounts: (url, cleanup)."""
-    if backend == "sqlite":
-        url, cleanup = f"sqlite:///{tmp / 'api.sqlite3'}", None
-    else:
-        base = _postgres_base_url()
-        if base is None:
-            if _require_postgres():
-                pytest.fail("MATCHER_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
-            pytest.skip("DATABASE_URL does not point at PostgreSQL")
-        url, cleanup = _postgres_schema(base)
+    url, cleanup = backend_url(backend, tmp)
     engine = make_engine(url)
     upgrade(engine)
     seed(engine)
@@ -64,3 +56,11 @@ def api(request, tmp_path_factory, trained_model_dir) -> Iterator[srv.Server]:
         server.stop()
         if cleanup:
             cleanup()
+
+
+@pytest.fixture
+def db(api):
+    """An engine on the server's own database, to check what was (not) written."""
+    engine = make_engine(api.db_url)
+    yield engine
+    engine.dispose()

@@ -9,17 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from matcher.domain import Group
-from matcher.store.db import make_engine, transaction
+from matcher.store.db import transaction
 from matcher.store.tables import Client, Placement, User
 
 STAFF = "canbo.chuongtrinh"
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def cohort(db, n: int) -> list[Client]:

@@ -14,15 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.store import generations
-from matcher.store.db import make_engine, transaction
+from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Generation, Option, OptionChange, OptionTrade
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def provider_of(api, username: str) -> str:

@@ -6,18 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.places import load_place_index
-from matcher.store.db import make_engine
 from matcher.store.tables import AuditEntry, Option, OptionTrade, Provider
 from matcher.text import fold
 
 READERS = ("ctv.halong", "canbo.chuongtrinh", "quantri")
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def count(engine, query) -> int:

@@ -10,18 +10,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from matcher.store.db import make_engine, transaction
+from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client
 
 STAFF = "canbo.chuongtrinh"
 HEADER = "client_id,full_name,birth_date,gender,group,place,education,consent_share\n"
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def new_ids(n: int) -> list[str]:

@@ -10,17 +10,10 @@ from sqlalchemy import func, select, update
 
 from matcher.allocation.plan import REASONS
 from matcher.store import generations
-from matcher.store.db import make_engine, transaction
+from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, OptionChange, Placement, Plan
 
 STAFF = "canbo.chuongtrinh"
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def unplaced_clients(db, n: int) -> list[str]:

@@ -9,19 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from matcher.store import generations
-from matcher.store.db import make_engine, transaction
+from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client, Option, OptionTrade, Placement
 from matcher.text import fold
 
 GROUP_WORDS = ("trafficking", "after_prison", "after_rehab", "sex_worker", "gbv",
                "youth_at_risk", "reform_school")
-
-
-@pytest.fixture
-def db(api):
-    engine = make_engine(api.db_url)
-    yield engine
-    engine.dispose()
 
 
 def provider_of(api, username: str) -> str:
