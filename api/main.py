@@ -9,6 +9,7 @@ from api.limits import BodyLimit
 from api.metrics import Timing
 from api.metrics import router as metrics_router
 from api.routes import ROUTERS
+from api.web import install as install_pages
 
 
 def create_app() -> FastAPI:
@@ -26,6 +27,7 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(metrics_router)
+    install_pages(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(Timing)
     return app

@@ -1,0 +1,24 @@
+"""The web pages: server-rendered templates over the API's own route functions.
+
+A page calls the same function its API route runs, with the same signed-in caller, so a
+page can show or change exactly what that user's token could, no more. Pages are not in
+the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.web import errors, pages_auth, pages_client, pages_provider, pages_staff
+
+PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_staff.router, pages_provider.router]
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    errors.install(app)

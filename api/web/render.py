@@ -1,0 +1,47 @@
+"""Rendering a page: the Jinja2 environment, the words of the request's language, headers."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.deps import Caller
+from api.web import i18n
+from api.web.session import csrf_token
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# Pages hold personal data: never cached, never framed, scripts only from this server.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+                               "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+}
+
+
+@lru_cache
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(i18n.pick(request.cookies.get(i18n.COOKIE)))
+
+
+def render(request: Request, template: str, caller: Caller | None = None, *,
+           status: int = 200, **context: Any) -> HTMLResponse:
+    t = translator(request)
+    html = environment().get_template(template).render(
+        t=t, lang=t.lang, caller=caller, path=request.url.path,
+        csrf=csrf_token(request) if caller else "", **context)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)

@@ -1,0 +1,68 @@
+"""Who is signed in on a page, and the check that a form was sent from our own pages.
+
+The pages use the API's session cookie (HttpOnly, SameSite=Strict) and the API's own
+sign-in check, so a page answers exactly what the same user's token would. A page asked for
+without a valid sign-in redirects to the sign-in page instead of answering 401.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+
+from api.auth import tokens
+from api.deps import Caller, SessionDep, current_user
+from api.errors import Problem
+
+
+class SignInRequired(Exception):
+    """Raised by a page dependency; answered with a redirect to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def page_caller(request: Request, session: SessionDep) -> Caller:
+    try:
+        return current_user(request, session, None)
+    except Problem as exc:
+        if exc.status == 401:
+            raise SignInRequired(request.url.path) from None
+        raise
+
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+
+
+def need(caller: Caller, *roles: str) -> None:
+    """403 (an error page) unless the caller has one of these roles."""
+    if caller.role not in roles:
+        raise Problem(403, f"a {caller.role} account cannot open this page")
+
+
+def csrf_token(request: Request) -> str:
+    """A token bound to the session cookie: a form from another site cannot know it."""
+    cookie = request.cookies.get(tokens.COOKIE, "")
+    return hmac.new(tokens.secret_key().encode(), b"csrf:" + cookie.encode(),
+                    hashlib.sha256).hexdigest()[:40]
+
+
+def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    """A dependency of every page form: the form's token matches the session's."""
+    if not hmac.compare_digest(csrf, csrf_token(request)):
+        raise Problem(403, "this form has expired: open the page again and resend it",
+                      field="csrf")
+
+
+CSRF = Depends(check_csrf)
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """A redirect target on this site only (never //elsewhere or a full URL)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
