@@ -33,6 +33,8 @@ def audit_log(
     action: Annotated[str | None, Query(max_length=32, description="read, create, ...")] = None,
     since: Annotated[datetime | None, Query(description="Entries at or after this time "
                                                          "(UTC when no offset is given).")] = None,
+    until: Annotated[datetime | None, Query(description="Entries before this time "
+                                                         "(UTC when no offset is given).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[AuditOut]:
@@ -53,6 +55,9 @@ def audit_log(
         # In UTC: SQLite keeps the times as UTC text without the zone.
         since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
         query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        until = until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC)
+        query = query.where(AuditEntry.at < until)
     query = query.order_by(AuditEntry.at.desc(), AuditEntry.audit_id.desc())
     entries = session.scalars(query.limit(limit).offset(offset))
     return [AuditOut(audit_id=e.audit_id, at=_utc(e.at), user_id=e.user_id, actor=e.actor,
