@@ -1,0 +1,196 @@
+"""The numbers behind the programme staff's dashboard: plain data, no HTML.
+
+Every function takes a session and returns lists of dicts (ids and codes, never labels: the
+page turns codes into words in the reader's language). A placement's outcome is "known" as
+in training (:func:`matcher.outcomes.data.outcome_labels`): success 1 or 0 at follow-up, or
+dropped out (a failure). Rates carry a 95% Wilson interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.catalog import load_catalog, load_clients, load_placements
+from matcher.outcomes.calibration import calibration_table, wilson
+from matcher.outcomes.data import build_training_set, outcome_labels
+from matcher.places import PlaceIndex, load_place_index
+from matcher.store.tables import Client, Decision, Option, OptionTrade, Placement, Provider
+from matcher.wishes import WishIndex
+
+KINDS = ("training", "job", "livelihood")
+
+
+def _rate(key: str, successes: int, n: int) -> dict[str, Any]:
+    low, high = wilson(successes, n)
+    return {"key": key, "n": int(n), "successes": int(successes),
+            "rate": successes / n if n else None, "ci_low": float(low), "ci_high": float(high)}
+
+
+def _outcomes(session: Session) -> pd.DataFrame:
+    """Placements with a known outcome, with their client's group and option's provider,
+    place and kind: columns placement_id, y, group_code, provider_id, place_id, kind."""
+    rows = session.execute(
+        select(Placement.placement_id, Placement.status, Placement.success,
+               Placement.client_id, Option.provider_id, Option.place_id, Option.kind)
+        .join(Option, Option.option_id == Placement.option_id)).all()
+    frame = pd.DataFrame(rows, columns=["placement_id", "status", "success", "client_id",
+                                        "provider_id", "place_id", "kind"])
+    if frame.empty:
+        return frame.assign(y=pd.Series(dtype=int), group_code=pd.Series(dtype=object))
+    mask, y = outcome_labels(frame)
+    known = frame.loc[mask].reset_index(drop=True).assign(y=y)
+    groups = dict(session.execute(select(Client.client_id, Client.group_code)).all())
+    return known.assign(group_code=known["client_id"].map(groups))
+
+
+def _rates_by(frame: pd.DataFrame, column: str) -> list[dict[str, Any]]:
+    if frame.empty:
+        return []
+    grouped = frame.groupby(column, sort=True)["y"].agg(["sum", "count"])
+    return [_rate(str(k), int(r["sum"]), int(r["count"])) for k, r in grouped.iterrows()]
+
+
+def placements_by_month(session: Session) -> list[dict[str, Any]]:
+    """Placements started each month, by option kind: ``[{"month": "2024-03", "training": n,
+    "job": n, "livelihood": n, "total": n}]``, every month from the first to the last."""
+    rows = session.execute(
+        select(Placement.start_date, Option.kind)
+        .join(Option, Option.option_id == Placement.option_id)).all()
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows, columns=["start_date", "kind"])
+    frame["month"] = pd.to_datetime(frame["start_date"]).dt.to_period("M")
+    table = frame.pivot_table(index="month", columns="kind", aggfunc="size", fill_value=0)
+    months = pd.period_range(table.index.min(), table.index.max(), freq="M")
+    table = table.reindex(months, fill_value=0)
+    out = []
+    for month, row in table.iterrows():
+        counts = {k: int(row[k]) if k in row else 0 for k in KINDS}
+        out.append({"month": str(month), **counts, "total": sum(counts.values())})
+    return out
+
+
+def success_by_group(session: Session) -> list[dict[str, Any]]:
+    """Success rate of placements with a known outcome, by the client's group (``key``)."""
+    return _rates_by(_outcomes(session), "group_code")
+
+
+def success_by_place(session: Session, places: PlaceIndex | None = None) -> list[dict[str, Any]]:
+    """Success rate by the area of the option's place: its former district (``key``), the
+    13 areas staff know, rather than the 54 current units (too few placements each). A
+    current unit formed from wards of two districts counts in the first one listed."""
+    frame = _outcomes(session)
+    if frame.empty:
+        return []
+    places = places or load_place_index()
+
+    def area(place_id: str) -> str:
+        if place_id not in places:
+            return place_id
+        district = places.get(place_id).former_district
+        return district.split(";")[0].strip() or place_id
+
+    return _rates_by(frame.assign(area=frame["place_id"].map(area)), "area")
+
+
+def success_by_provider(session: Session, top: int = 10) -> list[dict[str, Any]]:
+    """Success rate of the ``top`` providers with the most placements of known outcome,
+    most placements first; each row also has the provider's ``name`` and ``kind``."""
+    frame = _outcomes(session)
+    if frame.empty:
+        return []
+    rates = _rates_by(frame, "provider_id")
+    rates.sort(key=lambda r: (-r["n"], r["key"]))
+    rates = rates[:top]
+    names = dict(session.execute(
+        select(Provider.provider_id, Provider.name)
+        .where(Provider.provider_id.in_([r["key"] for r in rates]))).all())
+    return [{**r, "name": names.get(r["key"], r["key"])} for r in rates]
+
+
+def calibration(session: Session, model: Any, *, wish: WishIndex | None = None,
+                places: PlaceIndex | None = None, bins: int = 10) -> dict[str, Any]:
+    """Predicted against observed success for every placement with a known outcome.
+
+    The placements are scored by ``model`` (the current one: the API's matcher holds it)
+    with the features it was trained on, then cut into ``bins`` groups of equal size by
+    predicted P (:func:`matcher.outcomes.calibration.calibration_table`). Returns
+    ``{"model_version", "n", "brier", "bins": [{"bin", "n", "mean_predicted", "observed",
+    "ci_low", "ci_high", ...}]}``. The provider rates come from the model's own context,
+    so the older placements are partly in-sample: read it as a check of the shape, the
+    model card's out-of-fold table as the honest figure.
+    """
+    data = build_training_set(load_placements(session), load_clients(session),
+                              load_catalog(session).options, wish=wish, places=places)
+    version = str(getattr(model, "version", ""))
+    if len(data) == 0:
+        return {"model_version": version, "n": 0, "brier": None, "bins": []}
+    p = np.asarray(model.predict(data.features_with(model.context)), dtype=float)
+    brier = float(np.mean((p - data.y) ** 2))
+    return {"model_version": version, "n": int(len(p)), "brier": round(brier, 4),
+            "bins": calibration_table(p, data.y, bins=bins)}
+
+
+def decline_reasons(session: Session) -> list[dict[str, Any]]:
+    """Declined suggestions by reason code, most frequent first: ``[{"key", "n"}]``."""
+    rows = session.execute(
+        select(Decision.reason_code, func.count())
+        .where(Decision.decision == "declined")
+        .group_by(Decision.reason_code)).all()
+    out = [{"key": code or "other", "n": int(n)} for code, n in rows]
+    merged: dict[str, int] = {}
+    for r in out:
+        merged[r["key"]] = merged.get(r["key"], 0) + r["n"]
+    return sorted(({"key": k, "n": n} for k, n in merged.items()),
+                  key=lambda r: (-r["n"], r["key"]))
+
+
+def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
+    """Seats filled and empty, by the option's main trade (``key``; "other" gathers the
+    trades beyond the ``top`` largest): ``filled`` counts ongoing placements (a seat taken
+    now), ``empty`` the seats, openings or slots still free (the options' capacity)."""
+    first = (select(OptionTrade.option_id, func.min(OptionTrade.position).label("pos"))
+             .group_by(OptionTrade.option_id).subquery())
+    main = dict(session.execute(
+        select(OptionTrade.option_id, OptionTrade.trade_id)
+        .join(first, (first.c.option_id == OptionTrade.option_id)
+              & (first.c.pos == OptionTrade.position))).all())
+    empty: dict[str, int] = {}
+    for option_id, capacity in session.execute(select(Option.option_id, Option.capacity)):
+        trade = main.get(option_id, "other")
+        empty[trade] = empty.get(trade, 0) + int(capacity or 0)
+    filled: dict[str, int] = {}
+    for option_id, n in session.execute(
+            select(Placement.option_id, func.count()).where(Placement.status == "ongoing")
+            .group_by(Placement.option_id)):
+        trade = main.get(option_id, "other")
+        filled[trade] = filled.get(trade, 0) + int(n)
+    rows = [{"key": k, "filled": filled.get(k, 0), "empty": empty.get(k, 0)}
+            for k in sorted(set(empty) | set(filled))]
+    rows.sort(key=lambda r: (-(r["filled"] + r["empty"]), r["key"]))
+    kept = [r for r in rows if r["key"] != "other"][:top]
+    rest = [r for r in rows if r not in kept]
+    if rest:
+        kept.append({"key": "other", "filled": sum(r["filled"] for r in rest),
+                     "empty": sum(r["empty"] for r in rest)})
+    return kept
+
+
+def dashboard(session: Session, model: Any, *, wish: WishIndex | None = None,
+              places: PlaceIndex | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows, in one dict."""
+    places = places or load_place_index()
+    return {
+        "by_month": placements_by_month(session),
+        "by_group": success_by_group(session),
+        "by_place": success_by_place(session, places),
+        "by_provider": success_by_provider(session),
+        "calibration": calibration(session, model, wish=wish, places=places),
+        "declines": decline_reasons(session),
+        "seats": seats_by_trade(session),
+    }
