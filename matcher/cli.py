@@ -345,6 +345,21 @@ def evaluate(
         print(f"held-out ROC AUC {auc['roc_auc']:.3f}, Brier {auc['brier']:.3f}")
 
 
+@app.command()
+def review(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    simulate_log: Annotated[int, typer.Option(
+        help="Demo only: first log this many SIMULATED suggestion lists with decisions "
+             "(refused when real ones are stored).")] = 0,
+    effects: Annotated[bool, typer.Option(help="Estimate the effects of placement "
+                                               "(the slow part).")] = True,
+) -> None:
+    """Match quality, calibration, fairness, provider league table, effects of placement."""
+    from matcher.review.cli import run_review
+
+    run_review(as_json=as_json, simulate_log=simulate_log, effects=effects)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision."""

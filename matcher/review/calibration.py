@@ -1,0 +1,132 @@
+"""Calibration: predicted against observed success, the Brier score and its parts, drift.
+
+* ``current``: the current model judged on the stored history with out-of-fold predictions
+  (:mod:`matcher.review.data`), by decile with Wilson 95% intervals; the Brier score with
+  Murphy's decomposition; the calibration intercept and slope (a logistic fit of the
+  outcome on the logit of the prediction: 0 and 1 when calibrated). The in-sample Brier
+  score is shown beside it, to see how much scoring its own training rows flatters it.
+* ``by_model_version``: every model version that made logged suggestions, judged on the
+  accepted entries whose placement has an outcome (the ``p_success`` it logged then).
+* ``drift``: for the most recent placements (the last :data:`RECENT_SHARE` by start date,
+  at least :data:`RECENT_MIN`), the observed successes against the predicted band
+  ``E ± 1.96·sqrt(Σ p(1−p))`` (a normal approximation of the Poisson-binomial count):
+  ``drifted`` when outside, with the z-score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .stats import Z95, brier_decomposition, decile_table, r4
+
+RECENT_SHARE = 0.15
+RECENT_MIN = 50
+MIN_VERSION_N = 30
+
+
+def calibration_summary(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Deciles, Brier decomposition and the calibration intercept and slope of one set."""
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    out: dict[str, Any] = {"n": int(len(p)), "mean_predicted": r4(p.mean()) if len(p) else None,
+                           "observed": r4(y.mean()) if len(p) else None}
+    out["deciles"] = decile_table(p, y)
+    out["brier"] = brier_decomposition(p, y)
+    if len(p) >= 10 and 0 < y.sum() < len(y):
+        q = np.clip(p, 1e-6, 1 - 1e-6)
+        a, b = _logistic(np.log(q / (1 - q)), y)
+        out["calibration_slope"], out["calibration_intercept"] = r4(a), r4(b)
+    else:
+        out["calibration_slope"] = out["calibration_intercept"] = None
+    return out
+
+
+def band_check(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Observed successes against the predicted 95% band of the count."""
+    p, y = np.asarray(p, float), np.asarray(y, float)
+    e, o = float(p.sum()), float(y.sum())
+    sd = float(np.sqrt((p * (1 - p)).sum()))
+    z = (o - e) / sd if sd > 0 else 0.0
+    return {"n": int(len(p)), "observed": int(o), "expected": r4(e),
+            "band_low": r4(e - Z95 * sd), "band_high": r4(e + Z95 * sd), "z": r4(z),
+            "drifted": bool(abs(z) > Z95),
+            "test": "observed count against E ± 1.96·sqrt(Σp(1−p)) (normal approximation)"}
+
+
+def drift(placed: pd.DataFrame, column: str = "p_oof") -> dict[str, Any]:
+    """The band check on the most recent placements with an outcome."""
+    if len(placed) < RECENT_MIN:
+        return {"checked": False, "warning": None,
+                "note": f"fewer than {RECENT_MIN} placements with an outcome"}
+    order = np.argsort(placed["start_date"].to_numpy(), kind="stable")
+    k = max(RECENT_MIN, int(round(len(placed) * RECENT_SHARE)))
+    recent = placed.iloc[order[-k:]]
+    check = band_check(recent[column].to_numpy(float), recent["y"].to_numpy(float))
+    since = str(pd.Timestamp(recent["start_date"].min()).date())
+    warning = None
+    if check["drifted"]:
+        direction = "fewer" if check["z"] < 0 else "more"
+        warning = (f"the current model has drifted: the {check['n']} most recent placements "
+                   f"(started since {since}) had {check['observed']} successes, {direction} "
+                   f"than its 95% band {check['band_low']:.0f}–{check['band_high']:.0f}; "
+                   "retrain it or look for a change in the programme")
+    return {"checked": True, "recent_since": since, **check, "warning": warning}
+
+
+def calibration_report(placed: pd.DataFrame, entries: pd.DataFrame, model_version: str,
+                       prediction_note: str) -> dict[str, Any]:
+    """Part 2 of the review."""
+    y = placed["y"].to_numpy(float)
+    current = calibration_summary(placed["p_oof"].to_numpy(float), y)
+    current["version"] = model_version
+    current["predictions"] = prediction_note
+    current["brier_in_sample"] = brier_decomposition(placed["p_model"].to_numpy(float), y)[
+        "brier"] if len(placed) else None
+    return {"current": current, "by_model_version": by_version(entries),
+            "drift": drift(placed)}
+
+
+def by_version(entries: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each model version's logged P(success) against the outcomes of what was accepted."""
+    if entries.empty:
+        return []
+    done = entries[entries["decision"].eq("accepted")].copy()
+    status = done["placement_status"]
+    known = done["placement_success"].notna() | status.eq("dropped")
+    out = []
+    for version, part in entries.groupby("model_version", sort=True):
+        mine = done[(done["model_version"] == version) & known]
+        y = np.where(mine["placement_status"].eq("dropped"), 0.0,
+                     mine["placement_success"].astype(float).fillna(0.0))
+        row: dict[str, Any] = {"version": str(version), "lists": int(part["suggestion_id"]
+                                                                    .nunique()),
+                               "accepted_with_outcome": int(len(mine))}
+        if len(mine) >= MIN_VERSION_N:
+            p = mine["p_success"].to_numpy(float)
+            row.update(calibration_summary(p, y))
+            row["band"] = band_check(p, y)
+        else:
+            row["note"] = (f"{len(mine)} accepted suggestions with a known outcome: at least "
+                           f"{MIN_VERSION_N} are needed to judge this version")
+        out.append(row)
+    return out
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> tuple[float, float]:
+    """Maximum-likelihood logistic regression of y on one covariate: (slope, intercept)."""
+    a, b = 1.0, 0.0
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(a * x + b)))
+        w = p * (1 - p) + 1e-12
+        grad = np.array([((p - y) * x).sum(), (p - y).sum()])
+        hess = np.array([[(w * x * x).sum(), (w * x).sum()], [(w * x).sum(), w.sum()]])
+        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(a), float(b)
+
+
+__all__ = ["band_check", "by_version", "calibration_report", "calibration_summary", "drift"]

@@ -1,0 +1,176 @@
+"""The whole review as one JSON-ready dict: what `matcher review --json`, GET /v1/review,
+the staff dashboard and the notebooks show.
+
+:func:`build_review` computes it; :func:`cached_review` keeps the last answer per
+(database, model version, data fingerprint), so a dashboard refresh does not rescore the
+history when nothing changed (:func:`matcher.review.data.fingerprint` changes with every
+placement, outcome, suggestion, decision or follow-up).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from matcher.outcomes.store import read_current_record
+
+from .calibration import calibration_report
+from .data import fingerprint, load_review_data
+from .fairness import fairness_report
+from .league import league_report
+from .quality import suggestion_quality
+
+REVIEW_KEYS = ("generated_at", "model", "data", "suggestion_quality", "calibration",
+               "fairness", "league", "effects", "warnings", "seconds")
+
+
+def build_review(engine: Engine | Session, model_dir: Path, *,
+                 with_effects: bool = True) -> dict[str, Any]:
+    """Match quality, calibration, fairness, the league table and the effects of placement.
+
+    Parameters
+    ----------
+    engine : Engine or Session
+        The store (read only).
+    model_dir : Path
+        Where the current model is (``MATCHER_MODEL_DIR``).
+    with_effects : bool, default=True
+        Estimate the effects of placement (:mod:`matcher.review.effects`, the slow part);
+        False leaves ``effects`` empty and says so.
+
+    Returns
+    -------
+    dict
+        Keys :data:`REVIEW_KEYS`; ``effects`` has the shape DESIGN.md gives for
+        ``review --json``. Every value is JSON-serialisable.
+    """
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 3)
+        return now
+
+    t = time.perf_counter()
+    data = load_review_data(engine, Path(model_dir))
+    t = lap("load_and_score", t)
+    quality = suggestion_quality(data.entries, data.lists)
+    t = lap("suggestion_quality", t)
+    calibration = calibration_report(data.placed, data.entries, data.model_version,
+                                     data.prediction_note)
+    t = lap("calibration", t)
+    fairness = fairness_report(data.placed, data.entries)
+    t = lap("fairness", t)
+    league = league_report(data)
+    t = lap("league", t)
+    effects, effects_note = _effects(engine) if with_effects else (
+        [], "not computed (with_effects=False)")
+    lap("effects", t)
+    warnings = _warnings(quality, calibration, fairness, league, effects_note)
+    review = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": {"version": data.model_version, "is_prior": data.model_is_prior,
+                  "predictions": data.prediction_note},
+        "data": {"placements_with_outcome": int(len(data.placed)),
+                 "suggestion_lists": int(len(data.lists)),
+                 "simulated_lists": quality["n_simulated"],
+                 "decided_entries": int(data.entries["decision"].notna().sum())
+                 if len(data.entries) else 0},
+        "suggestion_quality": quality,
+        "calibration": calibration,
+        "fairness": fairness,
+        "league": league,
+        "effects": effects,
+        "effects_note": effects_note,
+        "warnings": warnings,
+        "seconds": {"total": round(time.perf_counter() - started, 3), **timings},
+    }
+    # Fail here, not in a client, if anything is not plain JSON.
+    return json.loads(json.dumps(review, allow_nan=False, default=_plain))
+
+
+def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], str | None]:
+    try:
+        from matcher.review.effects import placement_effects
+    except ImportError:
+        return [], "the effects of placement are not available in this version"
+    try:
+        return placement_effects(engine), None
+    except Exception as exc:  # noqa: BLE001 - EffectsUnavailable and its kin: say why
+        if type(exc).__name__ != "EffectsUnavailable":
+            raise
+        return [], str(exc)
+
+
+def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
+              effects_note: str | None) -> list[str]:
+    out = []
+    if calibration["drift"].get("warning"):
+        out.append(calibration["drift"]["warning"])
+    for v in calibration["by_model_version"]:
+        if v.get("band", {}).get("drifted"):
+            out.append(f"model {v['version']}: its logged P(success) is outside the predicted "
+                       f"band for the {v['band']['n']} accepted suggestions with an outcome")
+    for f in fairness["flags"]:
+        out.append(f"{f['dimension']} = {f['level']}: {f['metric']} worse than the rest beyond "
+                   f"chance (n = {f['n']}, Holm p = {f['p_holm']})")
+    if fairness["steering"]["steered"]:
+        out.append(fairness["steering"]["note"])
+    if quality["n_simulated"]:
+        out.append(quality["note"])
+    flags = league["provider_flags"]
+    if flags.get("too few placements to say"):
+        out.append(f"{flags['too few placements to say']} providers have fewer than "
+                   f"{league['min_n']} placements with an outcome: too few to say")
+    if effects_note:
+        out.append(f"effects: {effects_note}")
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_cache: dict[tuple, dict[str, Any]] = {}
+
+
+def cache_key(session: Session, model_dir: Path) -> tuple:
+    """(database, current model record, data fingerprint)."""
+    bind = session.get_bind()
+    record = read_current_record(Path(model_dir))
+    return (str(bind.url), str(Path(model_dir).resolve()), json.dumps(record, sort_keys=True),
+            fingerprint(session))
+
+
+def cached_review(session: Session, model_dir: Path) -> dict[str, Any]:
+    """:func:`build_review`, computed again only when the data or the model changed."""
+    key = cache_key(session, model_dir)
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    review = build_review(session, model_dir)
+    with _lock:
+        _cache.clear()  # one review per process: the newest
+        _cache[key] = review
+    return review
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
