@@ -12,6 +12,7 @@ from api.routes import (
     placements,
     plans,
     referrals,
+    review,
     suggestions,
     users,
 )
@@ -19,5 +20,5 @@ from api.routes import (
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     plans.router, directory.router, capacity.router, referrals.router, imports.router,
-    model.router, audit_log.router, users.router,
+    model.router, review.router, audit_log.router, users.router,
 ]

@@ -97,7 +97,7 @@ def calibration_levels(keys: np.ndarray, p: np.ndarray, y: np.ndarray, *,
 def fairness_report(placed: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any]:
     """Part 3 of the review: by dimension, the flags, and the gender steering check."""
     lists = per_list(entries)
-    decided = lists[lists["decided"]] if len(lists) else lists
+    decided = lists.loc[lists["decided"].astype(bool)] if len(lists) else lists
     y = placed["y"].to_numpy(float)
     p = placed["p_oof"].to_numpy(float)
     out: dict[str, Any] = {"min_n": MIN_N, "alpha": ALPHA,

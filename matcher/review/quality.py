@@ -61,7 +61,7 @@ def per_list(entries: pd.DataFrame) -> pd.DataFrame:
 
 def summarise(lists: pd.DataFrame) -> dict[str, Any]:
     """The figures of one set of lists (all, or one social worker's, group's, ...)."""
-    decided = lists[lists["decided"]]
+    decided = lists.loc[lists["decided"].astype(bool)]
     n_dec = len(decided)
     n_acc = int(decided["accepted"].sum())
     ranks = decided["accepted_rank"].dropna()

@@ -157,17 +157,22 @@ def cache_key(session: Session, model_dir: Path) -> tuple:
             fingerprint(session))
 
 
-def cached_review(session: Session, model_dir: Path) -> dict[str, Any]:
-    """:func:`build_review`, computed again only when the data or the model changed."""
+def cached_review(session: Session, model_dir: Path, *,
+                  with_effects: bool = True) -> dict[str, Any]:
+    """:func:`build_review`, computed again only when the data or the model changed.
+
+    A review with the effects also answers a request without them.
+    """
     key = cache_key(session, model_dir)
     with _lock:
-        hit = _cache.get(key)
+        hit = _cache.get((key, True)) or (None if with_effects else _cache.get((key, False)))
     if hit is not None:
         return hit
-    review = build_review(session, model_dir)
+    review = build_review(session, model_dir, with_effects=with_effects)
     with _lock:
-        _cache.clear()  # one review per process: the newest
-        _cache[key] = review
+        for old in [k for k in _cache if k[0] != key]:  # keep only the newest data's
+            del _cache[old]
+        _cache[(key, with_effects)] = review
     return review
 
 

@@ -87,6 +87,7 @@ TABLE = [
     ("imports", "POST", "/v1/imports/{kind}", None, cells(403, 422, 403, 422)),
     ("model", "GET", "/v1/model", None, cells(200, 200, 403, 200)),
     ("model.train", "POST", "/v1/model/train", None, cells(403, 403, 403, 200)),
+    ("review", "GET", "/v1/review?effects=false", None, cells(403, 200, 403, 200)),
     ("audit", "GET", "/v1/audit", None, cells(403, 200, 403, 200)),
     ("users.list", "GET", "/v1/users", None, cells(403, 403, 403, 200)),
     ("users.create", "POST", "/v1/users", {"username": ""}, cells(403, 403, 403, 422)),

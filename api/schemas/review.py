@@ -1,0 +1,57 @@
+"""The match-quality review (GET /v1/review): the same dict as `matcher review --json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReviewModelInfo(BaseModel):
+    version: str
+    is_prior: bool
+    predictions: str = Field(description="How the history was scored (out of fold or not).")
+
+
+class ReviewDataInfo(BaseModel):
+    placements_with_outcome: int
+    suggestion_lists: int
+    simulated_lists: int = Field(description="Lists written by the demo replay, not by people.")
+    decided_entries: int
+
+
+class EffectOut(BaseModel):
+    """One effect of placement (DESIGN.md's `review --json` shape); extra keys are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    scope: str = Field(description='"overall", a kind, or a provider id')
+    outcome: str = Field(description='"success" or "income_vnd_day"')
+    naive: float | None
+    adjusted: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_placed: int
+    n_compared: int
+
+
+class ReviewOut(BaseModel):
+    generated_at: str
+    model: ReviewModelInfo
+    data: ReviewDataInfo
+    suggestion_quality: dict[str, Any] = Field(
+        description="Acceptance, accepted rank, decline reasons, days to placement; overall and "
+                    "by social worker, group, place, gender, age band and kind.")
+    calibration: dict[str, Any] = Field(
+        description="Deciles with intervals, Brier score and decomposition, per model version, "
+                    "drift warning.")
+    fairness: dict[str, Any] = Field(
+        description="By group, gender, age band and place, with the tests used and the flags; "
+                    "gender steering for the same wish.")
+    league: dict[str, Any] = Field(
+        description="Providers and livelihood models: observed against case-mix expected "
+                    "success, intervals, funnel limits, flags.")
+    effects: list[EffectOut]
+    effects_note: str | None = None
+    warnings: list[str]
+    seconds: dict[str, float]
