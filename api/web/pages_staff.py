@@ -401,7 +401,7 @@ def _client_names(session: Session, ids: list[str]) -> dict[str, str]:
     for start in range(0, len(ids), 500):
         names.update(session.execute(select(Client.client_id, Client.full_name)
                                      .where(Client.client_id.in_(ids[start:start + 500])))
-                     .tuples().all())
+                     .all())
     return {k: v or "" for k, v in names.items()}
 
 
