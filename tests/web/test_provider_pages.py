@@ -107,11 +107,14 @@ def restored(web, option_id: str) -> Iterator[dict]:
     """Put the option's seats back through the API (so the matcher sees it) afterwards."""
     with web.client(PROVIDER) as api:
         before = api.get(f"/v1/my/options/{option_id}").json()
-        yield before
-        r = api.get(f"/v1/my/options/{option_id}")
-        if r.json()["capacity"] != before["capacity"]:
-            api.patch(f"/v1/my/options/{option_id}", headers={"If-Match": r.headers["etag"]},
-                      json={"capacity": before["capacity"]}).raise_for_status()
+        try:
+            yield before
+        finally:
+            r = api.get(f"/v1/my/options/{option_id}")
+            if r.json()["capacity"] != before["capacity"]:
+                api.patch(f"/v1/my/options/{option_id}",
+                          headers={"If-Match": r.headers["etag"]},
+                          json={"capacity": before["capacity"]}).raise_for_status()
 
 
 def form(page: str, **values: str) -> dict[str, str]:
