@@ -9,7 +9,7 @@ last seats give exactly as many placements as there were seats, and a 409 to the
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -26,19 +26,29 @@ from api.routes.suggestions import SuggestionId, visible_suggestion
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
+    CheckOut,
     DecisionIn,
     DecisionOut,
     FollowUpIn,
     FollowUpOut,
     OutcomeIn,
     OutcomeOut,
+    PlacementDetail,
     PlacementOut,
     PlacementPage,
     PlacementStatusName,
 )
 from matcher.catalog import load_profile
 from matcher.store.seats import release_seat, reserve_seat
-from matcher.store.tables import Client, Decision, FollowUp, Option, Placement, Suggestion
+from matcher.store.tables import (
+    Client,
+    Decision,
+    FollowUp,
+    Option,
+    Placement,
+    PlacementCheck,
+    Suggestion,
+)
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["placements"],
                    dependencies=[allow("social_worker", "programme_staff")],
@@ -221,16 +231,18 @@ def list_placements(
                          offset=offset)
 
 
-@router.get("/placements/{placement_id}", response_model=PlacementOut,
+@router.get("/placements/{placement_id}", response_model=PlacementDetail,
             responses=problem_responses(404, 422))
 def read_placement(placement_id: PlacementId, session: SessionDep,
-                   caller: CallerDep) -> PlacementOut:
-    """One placement of the caller's caseload (programme staff: any)."""
+                   caller: CallerDep) -> PlacementDetail:
+    """One placement of the caller's caseload (programme staff: any), with its follow-ups."""
     found = _visible_placement(session, caller, placement_id)
+    out = PlacementDetail(**_out(found).model_dump(),
+                          checks=placement_checks(session, placement_id))
     audit.record(session, caller, "read", "placement", placement_id,
                  {"client_id": found.client_id})
     session.commit()
-    return _out(found)
+    return out
 
 
 @router.post("/placements/{placement_id}/outcome", response_model=OutcomeOut,
@@ -255,6 +267,9 @@ def record_outcome(placement_id: PlacementId, body: OutcomeIn, session: SessionD
                            "completed yet", field="body.status")
     if body.status == "dropped" and success:
         raise Problem(422, "a dropped placement cannot be a success", field="body.success")
+    if body.checkpoint_months == 3 and "success" in sent and body.success is not None:
+        raise Problem(422, "success is judged at the 6-month follow-up: leave it out at 3 "
+                           "months", field="body.success")
     if found.status == "dropped" and body.status != "dropped":
         raise Problem(409, "a dropped placement is closed (its seat may be taken): "
                            "accept a new suggestion instead", field="body.status")
@@ -272,17 +287,45 @@ def record_outcome(placement_id: PlacementId, body: OutcomeIn, session: SessionD
         if today < found.start_date:
             release_seat(session, found.option_id, user_id=caller.user_id, cause="placement")
             released = True
-    changed = [n for n in sorted(sent) if getattr(found, n) != getattr(body, n)]
+    changed = [n for n in sorted(sent - {"checkpoint_months"})
+               if getattr(found, n) != getattr(body, n)]
     found.status = body.status
     found.success = success
     found.followed_up_on = followed
     if "income_vnd_day" in sent:
         found.income_vnd_day = body.income_vnd_day
+    if body.checkpoint_months:
+        _keep_check(session, caller, found, body)
     audit.record(session, caller, "update", "placement", placement_id,
                  {"client_id": found.client_id, "fields": changed,
-                  "seat_released": released})
+                  "seat_released": released, "checkpoint_months": body.checkpoint_months})
     session.commit()
     return OutcomeOut(**_out(found).model_dump(), seat_released=released)
+
+
+def _keep_check(session: Session, caller: Caller, found: Placement, body: OutcomeIn) -> None:
+    """The follow-up of this month, replacing one recorded before (a correction)."""
+    check = session.scalar(select(PlacementCheck).where(
+        PlacementCheck.placement_id == found.placement_id,
+        PlacementCheck.months == body.checkpoint_months))
+    if check is None:
+        check = PlacementCheck(placement_id=found.placement_id, months=body.checkpoint_months)
+        session.add(check)
+    check.followed_up_on = found.followed_up_on
+    check.status = found.status
+    check.success = found.success if body.checkpoint_months == 6 else None
+    check.income_vnd_day = body.income_vnd_day
+    check.recorded_by = caller.user_id
+    check.recorded_at = datetime.now(UTC)
+
+
+def placement_checks(session: Session, placement_id: str) -> list[CheckOut]:
+    rows = session.scalars(select(PlacementCheck)
+                           .where(PlacementCheck.placement_id == placement_id)
+                           .order_by(PlacementCheck.months))
+    return [CheckOut(months=c.months, followed_up_on=c.followed_up_on, status=c.status,
+                     success=c.success, income_vnd_day=c.income_vnd_day,
+                     recorded_at=c.recorded_at) for c in rows]
 
 
 # --- a client's placements and follow-ups ------------------------------------------------

@@ -36,7 +36,7 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - int((on.month, on.day) < (born.month, born.day))
 
 
-def _query(caller: Caller) -> Select:
+def _columns() -> Select:
     # Exactly the columns a provider may see; nothing else of the client is read.
     return (
         select(Placement.placement_id, Placement.option_id, Option.title, Placement.start_date,
@@ -44,8 +44,17 @@ def _query(caller: Caller) -> Select:
                Client.birth_date, Client.place_id, Client.disability)
         .join(Option, Option.option_id == Placement.option_id)
         .join(Client, Client.client_id == Placement.client_id)
-        .where(Option.provider_id == caller.provider_id)
     )
+
+
+def _query(caller: Caller) -> Select:
+    return _columns().where(Option.provider_id == caller.provider_id)
+
+
+def referral_preview(session: Session, placement_id: str) -> ReferralOut | None:
+    """The referral exactly as the option's provider sees it (for the social worker's page)."""
+    row = session.execute(_columns().where(Placement.placement_id == placement_id)).first()
+    return None if row is None else _out(row, date.today())
 
 
 def _out(row, today: date) -> ReferralOut:

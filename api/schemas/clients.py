@@ -364,6 +364,22 @@ class OutcomeIn(BaseModel):
     success: bool | None = None
     income_vnd_day: int | None = Field(default=None, ge=0, le=MAX_VND)
     followed_up_on: date | None = None
+    checkpoint_months: Literal[3, 6] | None = Field(
+        default=None, description="3 or 6: also keep this as the follow-up at 3 or 6 months "
+        "(replacing an earlier one of the same month); success is judged at 6 months")
+
+
+class CheckOut(BaseModel):
+    months: int
+    followed_up_on: date | None
+    status: str
+    success: bool | None
+    income_vnd_day: int | None
+    recorded_at: Timestamp
+
+
+class PlacementDetail(PlacementOut):
+    checks: list[CheckOut] = Field(description="The follow-ups at 3 and 6 months recorded.")
 
 
 class OutcomeOut(PlacementOut):

@@ -12,9 +12,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import errors, pages_auth, pages_client, pages_provider, pages_staff
+from api.web import (
+    errors,
+    pages_auth,
+    pages_client,
+    pages_provider,
+    pages_staff,
+    pages_suggest,
+)
 
-PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_staff.router, pages_provider.router]
+PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router, pages_staff.router,
+                pages_provider.router]
 
 
 def install(app: FastAPI) -> None:

@@ -178,6 +178,28 @@ class Placement(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class PlacementCheck(Base):
+    """A follow-up of a placement at 3 or 6 months, as recorded (the placement keeps the last)."""
+
+    __tablename__ = "placement_checks"
+    __table_args__ = (
+        UniqueConstraint("placement_id", "months", name="uq_placement_checks"),
+        CheckConstraint("months IN (3, 6)", name="ck_placement_checks_months"),
+        CheckConstraint("status IN ('ongoing', 'completed', 'dropped')",
+                        name="ck_placement_checks_status"),
+    )
+
+    check_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    placement_id: Mapped[str] = mapped_column(ForeignKey("placements.placement_id"), index=True)
+    months: Mapped[int] = mapped_column(Integer)
+    followed_up_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    success: Mapped[bool | None] = mapped_column(Boolean)
+    income_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class FollowUp(Base):
     """The status of a client who was not placed, for comparison with those who were."""
 

@@ -41,7 +41,8 @@ def browser():
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=path, headless=True,
-                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
+                                      args=["--no-sandbox", "--disable-dev-shm-usage",
+                                            "--lang=en-US"])  # date fields: mm/dd/yyyy
         yield chromium
         chromium.close()
 
