@@ -21,7 +21,8 @@ def test_notebook_runs_on_the_demo_world(demo_sqlite, name, monkeypatch, tmp_pat
     # The kernel is a child process: it reads these like `matcher` does.
     monkeypatch.setenv("DATABASE_URL", demo_sqlite.url)
     monkeypatch.setenv("MATCHER_MODEL_DIR", str(demo_sqlite.model_dir))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # The kernel's own inline backend draws the figures into the cells' outputs.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     get_settings.cache_clear()
     notebook = jupytext.read(NOTEBOOKS / name)
     NotebookClient(notebook, timeout=600, kernel_name="python3",

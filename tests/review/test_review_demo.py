@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from matcher.review import REVIEW_KEYS, build_review, cached_review
-from matcher.review.report import clear_cache
 from matcher.review.replay import RealLogPresent, replay_log
+from matcher.review.report import clear_cache
 from matcher.store.db import make_engine
 from matcher.store.tables import Suggestion
 from tests.review.conftest import REPLAYED
