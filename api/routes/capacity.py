@@ -111,7 +111,11 @@ def update_my_option(option_id: OptionId, body: OptionUpdate, response: Response
                      if_match: Annotated[str | None, Header(
                          max_length=100, description='The version from GET, e.g. "3".')] = None,
                      ) -> OptionOut:
-    """Change seats, start date, duration, cost or wage of one of the caller's options."""
+    """Change seats, start date, duration, cost or wage of one of the caller's options.
+
+    Sending the values the option already holds confirms them: nothing changes but the
+    history, which records the confirmation (field ``confirmed``).
+    """
     option = _mine(session, caller, option_id)
     version = _wanted_version(if_match)
     sent = body.model_dump(include=body.model_fields_set)
@@ -155,6 +159,12 @@ def update_my_option(option_id: OptionId, body: OptionUpdate, response: Response
             generations.bump(session, generations.CAPACITY)
         if changed.keys() - SEAT_FIELDS:
             generations.bump(session, generations.CATALOG)
+    else:
+        # Nothing differs: the provider confirms the values are still right. Kept in the
+        # history so that "last updated by the provider" moves (the 30-day reminder).
+        session.add(OptionChange(option_id=option_id, user_id=caller.user_id,
+                                 field="confirmed", old_value=None, new_value=None,
+                                 cause="provider"))
     audit.record(session, caller, "update", "option", option_id,
                  {"fields": sorted(changed), "version": version})
     session.commit()

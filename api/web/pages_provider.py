@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep
@@ -29,7 +29,7 @@ from api.schemas.capacity import OptionUpdate
 from api.schemas.directory import OptionOut
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher.store.tables import Option
+from matcher.store.tables import Option, OptionChange
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -61,9 +61,15 @@ def _updated(session: Session, ids: list[str]) -> dict[str, datetime | None]:
     """When each of these options (already shown to the caller) was last updated."""
     if not ids:
         return {}
+    # The provider's own last edit or confirmation; a seat taken by a placement also moves
+    # Option.updated_at, but says nothing about whether the provider's figures are current.
+    own = dict(session.execute(
+        select(OptionChange.option_id, func.max(OptionChange.at))
+        .where(OptionChange.option_id.in_(ids), OptionChange.cause == "provider")
+        .group_by(OptionChange.option_id)).all())
     rows = session.execute(select(Option.option_id, Option.updated_at)
                            .where(Option.option_id.in_(ids))).all()
-    return {option_id: _aware(at) for option_id, at in rows}
+    return {option_id: _aware(own.get(option_id) or at) for option_id, at in rows}
 
 
 def _row(option: OptionOut, updated: datetime | None, now: datetime) -> dict[str, Any]:

@@ -295,25 +295,46 @@ def test_money_may_be_typed_with_thousands_separators(web, db, option_id):
 
 
 def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(web, db, option_id):
+    """The reminder follows the provider's own last edit or confirmation, and a save with
+    nothing changed confirms the figures: the reminder goes, the history says so."""
+    old = timedelta(days=45)
     with db.connect() as conn:
         was = conn.scalar(select(Option.updated_at).where(Option.option_id == option_id))
+        own = conn.execute(select(OptionChange.change_id, OptionChange.at).where(
+            OptionChange.option_id == option_id, OptionChange.cause == "provider")).all()
     try:
         with db.begin() as conn:
             conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was - timedelta(days=45)))
+                         .values(updated_at=was - old))
+            for change_id, at in own:
+                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
+                             .values(at=at - old))
         with page_client(web, PROVIDER) as c:
             listing = c.get("/my/options").text
             card = listing.split(f'id="option-{option_id}"')[1].split("</li>")[0]
             assert VI["provider.stale"] in text(card)
-            assert "stale-warning" in c.get(f"/my/options/{option_id}").text
+            page = c.get(f"/my/options/{option_id}").text
+            assert "stale-warning" in page
+            before = input_value(page, "capacity")
+            r = c.post(f"/my/options/{option_id}", data=form(page))
+            assert r.status_code == 303, r.text[:300]  # saved, back to the page
+            listing = c.get("/my/options").text
+            card = listing.split(f'id="option-{option_id}"')[1].split("</li>")[0]
+            assert VI["provider.stale"] not in text(card)
+            assert VI["provider.field.confirmed"] in text(c.get(f"/my/options/{option_id}").text)
+        with db.connect() as conn:
+            assert str(conn.scalar(select(Option.capacity)
+                                   .where(Option.option_id == option_id))) == before
+            assert conn.scalar(select(OptionChange.field).where(
+                OptionChange.option_id == option_id)
+                .order_by(OptionChange.change_id.desc()).limit(1)) == "confirmed"
     finally:
         with db.begin() as conn:
             conn.execute(update(Option).where(Option.option_id == option_id)
                          .values(updated_at=was))
-    with page_client(web, PROVIDER) as c:
-        listing = c.get("/my/options").text
-        card = listing.split(f'id="option-{option_id}"')[1].split("</li>")[0]
-        assert VI["provider.stale"] not in text(card)
+            for change_id, at in own:
+                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
+                             .values(at=at))
 
 
 # --- referrals -------------------------------------------------------------------------------
