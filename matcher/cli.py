@@ -20,6 +20,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="User accounts of the API and the web pages.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+from matcher.outcomes.cli import model_app  # noqa: E402 - beside the others
+
+app.add_typer(model_app, name="model")
 
 
 def _fail(message: str) -> None:
@@ -147,26 +150,24 @@ def _profile(session, client_id: str | None, profile: Path | None):
 
 
 @app.command()
-def train(as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
-          ) -> None:
-    """Fit the outcome model on the placements; write artefact + model card; print the card."""
-    from matcher.outcomes import NoHistory
-    from matcher.outcomes import train as train_model
+def train(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    tolerance_auc: Annotated[float | None, typer.Option(
+        help="Promote if the held-out ROC AUC is at most this much lower (default 0.005).")
+    ] = None,
+    tolerance_brier: Annotated[float | None, typer.Option(
+        help="Promote if the held-out Brier score is at most this much higher "
+             "(default 0.005).")] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if the candidate is worse.")
+                     ] = False,
+    shuffle_labels: Annotated[bool, typer.Option(hidden=True)] = False,
+) -> None:
+    """Fit a candidate model on the placements; make it current only if it is not worse
+    than the current one on the same held-out placements (exit 3 when not promoted)."""
+    from matcher.outcomes.cli import train_command
 
-    engine = make_engine()
-    try:
-        card = train_model(engine, model_dir=get_settings().model_dir, progress=not as_json)
-    except NoHistory as exc:
-        _fail(str(exc))
-    data = card.to_dict() if hasattr(card, "to_dict") else dict(vars(card))
-    if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return
-    v = data.get("validation", {})
-    print(f"model {data['version']}: {data['rows']} placements of {data['n_clients']} clients")
-    for key, value in v.items():
-        if isinstance(value, int | float):
-            print(f"  {key}: {value}")
+    train_command(as_json=as_json, tolerance_auc=tolerance_auc,
+                  tolerance_brier=tolerance_brier, force=force, shuffle_labels=shuffle_labels)
 
 
 @app.command()
