@@ -88,3 +88,84 @@ def engine(db_url) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+# --- servers: one real uvicorn per backend for the whole session ------------------------------
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory):
+    """A model trained once on the demo world (SQLite), shared by every server."""
+    from matcher.ingest.seed import seed
+    from matcher.outcomes import train
+
+    work = tmp_path_factory.mktemp("api-model")
+    engine = make_engine(f"sqlite:///{work / 'train.sqlite3'}")
+    upgrade(engine)
+    seed(engine)
+    train(engine, model_dir=work / "models")
+    engine.dispose()
+    return work / "models"
+
+
+def seeded_database(backend: str, tmp):
+    """A migrated database with the demo world and demo accounts: (url, cleanup)."""
+    from matcher.demo_users import add_demo_users
+    from matcher.ingest.seed import seed
+    from matcher.store.db import transaction
+
+    url, cleanup = backend_url(backend, tmp)
+    engine = make_engine(url)
+    upgrade(engine)
+    seed(engine)
+    with transaction(engine) as session:
+        add_demo_users(session)
+    engine.dispose()
+    return url, cleanup
+
+
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory, trained_model_dir):
+    """``server_pool(backend)``: the session's server on that backend, started when first asked.
+
+    The API, page and browser tests share it; each test makes the records it changes (its
+    own clients, its own seats) and never relies on another test's writes.
+    """
+    from tests.api import server as srv
+
+    pool: dict[str, tuple] = {}
+
+    def get(backend: str):
+        if backend not in pool:
+            tmp = tmp_path_factory.mktemp(f"server-{backend}")
+            url, cleanup = seeded_database(backend, tmp)
+            pool[backend] = (srv.start(url, trained_model_dir, backend,
+                                       log=tmp / "server.log"), cleanup)
+        return pool[backend][0]
+
+    yield get
+    for server, cleanup in pool.values():
+        server.stop()
+        if cleanup:
+            cleanup()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def api(request, server_pool):
+    """A running server on a seeded database (SQLite, and PostgreSQL when configured)."""
+    return server_pool(request.param)
+
+
+@pytest.fixture(scope="session")
+def web(server_pool):
+    """The SQLite server, for the page and browser tests."""
+    return server_pool("sqlite")
+
+
+@pytest.fixture
+def db(request):
+    """An engine on the database of the server the test uses (``api``, else ``web``)."""
+    server = request.getfixturevalue("api" if "api" in request.fixturenames else "web")
+    engine = make_engine(server.db_url)
+    yield engine
+    engine.dispose()

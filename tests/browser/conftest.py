@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 
 from matcher.demo_users import DEMO_PASSWORD
-from tests.api import server as srv
-from tests.api.conftest import seeded_database, trained_model_dir  # noqa: F401 - fixture
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
@@ -45,29 +43,6 @@ def browser():
                                             "--lang=en-US"])  # date fields: mm/dd/yyyy
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="session")
-def web(tmp_path_factory, trained_model_dir) -> Iterator[srv.Server]:  # noqa: F811
-    """A server over the demo world in SQLite, for every browser test."""
-    tmp = tmp_path_factory.mktemp("web")
-    url, cleanup = seeded_database("sqlite", tmp)
-    server = srv.start(url, trained_model_dir, "sqlite", log=tmp / "server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
-
-
-@pytest.fixture
-def db(web):
-    from matcher.store.db import make_engine
-
-    engine = make_engine(web.db_url)
-    yield engine
-    engine.dispose()
 
 
 def sign_in(page, web, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from api.web import i18n
-from matcher.store.tables import Option, User
+from matcher.store.tables import Option, OptionChange, User
 from tests.browser.conftest import shot
 
 PROVIDER = "truong.nghe"
@@ -175,22 +175,38 @@ def test_bad_input_is_shown_next_to_the_field(open_page, web, db, option):
 
 
 def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(open_page, db, option):
+    """The warning shows after 30 days without the provider's own edit; pressing Save with
+    nothing changed confirms the figures and the warning goes."""
     option_id = option["option_id"]
+    old = timedelta(days=31)
     with db.connect() as conn:
         was = conn.scalar(select(Option.updated_at).where(Option.option_id == option_id))
+        own = conn.execute(select(OptionChange.change_id, OptionChange.at).where(
+            OptionChange.option_id == option_id, OptionChange.cause == "provider")).all()
     try:
         with db.begin() as conn:
             conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was - timedelta(days=31)))
+                         .values(updated_at=was - old))
+            for change_id, at in own:
+                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
+                             .values(at=at - old))
         page = open_page(PROVIDER)
         warning = page.locator(f"#option-{option_id} .stale-warning")
         assert warning.is_visible()
         assert warning.inner_text() == VI["provider.stale"]
         shot(page, "provider-options-stale")
+        page.goto(f"/my/options/{option_id}")
+        page.get_by_role("button", name=VI["provider.form.save"]).click()
+        page.goto("/my/options")
+        assert page.locator(f"#option-{option_id} .stale-warning").count() == 0
+        assert seats_in_db(db, option_id) == option["capacity"]
     finally:
         with db.begin() as conn:
             conn.execute(update(Option).where(Option.option_id == option_id)
                          .values(updated_at=was))
+            for change_id, at in own:
+                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
+                             .values(at=at))
 
 
 def test_referrals_list_and_detail(open_page, web):

@@ -36,7 +36,6 @@ from matcher.store.tables import (
     Suggestion,
 )
 from matcher.text import fold
-from tests.api.conftest import api, db, trained_model_dir  # noqa: F401 - fixtures
 from tests.api.server import SECRET
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -26,8 +26,6 @@ from matcher.demo_users import DEMO_PASSWORD
 from matcher.domain import Group
 from matcher.store.tables import Option, OptionChange, User
 from tests.api import server as srv
-from tests.api.conftest import trained_model_dir  # noqa: F401 - fixture of web
-from tests.browser.conftest import db, web  # noqa: F401 - fixtures
 
 PROVIDER = "truong.nghe"
 OTHERS = ("ctv.halong", "canbo.chuongtrinh", "quantri")

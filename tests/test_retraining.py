@@ -1,0 +1,168 @@
+"""The retraining loop end to end: outcomes recorded through the real API feed a retrain; a
+worse candidate is kept but not promoted; the previous version comes back with one command
+and the API serves it; every suggestion carries the version that made it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from matcher.outcomes import load_training_set
+from matcher.outcomes.retrain import holdout_mask, list_versions, retrain
+from matcher.store.db import make_engine
+from tests.api import server as srv
+from tests.api.conftest import seeded_database
+
+RECORDED = 40  # outcomes recorded through the API before the retrain
+
+
+def _current(model_dir) -> str:
+    return json.loads((model_dir / "current.json").read_text())["version"]
+
+
+def _cli(env_db: str, model_dir, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": env_db, "MATCHER_MODEL_DIR": str(model_dir)}
+    return subprocess.run([sys.executable, "-m", "matcher.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The demo world on SQLite, a model trained by the loop itself, and a running API."""
+    tmp = tmp_path_factory.mktemp("retraining")
+    url, _ = seeded_database("sqlite", tmp)
+    model_dir = tmp / "models"
+    engine = make_engine(url)
+    first = retrain(engine, model_dir=model_dir)
+    engine.dispose()
+    assert first.promoted and first.current_before is None  # better than the prior
+    server = srv.start(url, model_dir, "sqlite", log=tmp / "server.log")
+    try:
+        yield {"url": url, "models": model_dir, "api": server, "first": first}
+    finally:
+        server.stop()
+
+
+def _suggestion_version(api, user: str, client_id: str) -> str:
+    with api.client(user) as c:
+        r = c.post(f"/v1/clients/{client_id}/suggestions", json={"top": 3})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    with api.client(user) as c:
+        stored = c.get(f"/v1/suggestions/{body['suggestion_id']}")
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["model_version"] == body["model_version"]
+    return body["model_version"]
+
+
+def test_api_outcomes_feed_a_retrain_worse_candidates_wait_restore_brings_back(world):
+    api, models, url = world["api"], world["models"], world["url"]
+    first = _current(models)
+    engine = make_engine(url)
+    known_before = len(load_training_set_of(engine))
+
+    # 1. A social worker records outcomes of ongoing placements through the API.
+    user = "ctv.halong"
+    with api.client(user) as c:
+        page = c.get("/v1/placements", params={"status": "ongoing", "limit": 200}).json()
+        # Starts at least six months ago, so that a follow-up today is allowed.
+        due = [p for p in page["items"]
+               if date.fromisoformat(p["start_date"]) <= date.today() - timedelta(days=1)]
+        assert len(due) >= RECORDED, f"only {len(due)} ongoing placements to follow up"
+        client_of = {p["placement_id"]: p["client_id"] for p in due}
+        for k, p in enumerate(due[:RECORDED]):
+            r = c.post(f"/v1/placements/{p['placement_id']}/outcome",
+                       json={"status": "completed", "success": k % 2 == 0,
+                             "income_vnd_day": 150_000 if k % 2 == 0 else 20_000,
+                             "followed_up_on": date.today().isoformat()})
+            assert r.status_code == 200, r.text
+    recorded = load_training_set_of(engine)
+    assert len(recorded) == known_before + RECORDED
+    assert {p["placement_id"] for p in due[:RECORDED]} <= set(recorded.placement_ids)
+
+    # 2. The admin retrains through the API: the new outcomes are in the candidate's data
+    # (its training rows plus the held-out rows are every known outcome).
+    with api.client("quantri") as c:
+        r = c.post("/v1/model/train", timeout=600)
+    assert r.status_code == 200, r.text
+    trained = r.json()
+    comparison = trained["comparison"]
+    held = holdout_mask(recorded.client_ids)
+    assert comparison["held_out_placements"] == int(held.sum())
+    assert comparison["train_placements"] == int((~held).sum())
+    assert comparison["comparable"] is True  # both trained by the loop: same held-out clients
+    assert comparison["current"]["version"] == first
+    assert trained["promoted"] is True, trained["reason"]
+    second = trained["candidate_version"]
+    assert trained["version"] == second == _current(models)
+    assert trained["previous"] == first
+
+    # A suggestion made now carries the promoted version, and it is stored with it.
+    some_client = client_of[due[0]["placement_id"]]
+    assert _suggestion_version(api, user, some_client) == second
+
+    # 3. A deliberately worse candidate (trained on shuffled outcomes) is kept, not promoted.
+    worse = _cli(url, models, "train", "--json", "--shuffle-labels")
+    assert worse.returncode == 3, worse.stderr
+    result = json.loads(worse.stdout)
+    assert result["promoted"] is False and "not promoted" in result["reason"]
+    assert result["comparison"]["candidate"]["roc_auc"] < \
+        result["comparison"]["current"]["roc_auc"]
+    assert _current(models) == second
+    listed = {v["version"]: v for v in list_versions(models)}
+    assert listed[result["candidate_version"]]["promoted"] is False
+    assert listed[second]["current"] and listed[second]["promoted"]
+    shown = _cli(url, models, "model", "list")
+    assert shown.returncode == 0
+    assert any(line.startswith(f"* {second}") for line in shown.stdout.splitlines())
+
+    # 4. One command restores the previous version; the API serves it.
+    back = _cli(url, models, "model", "restore")
+    assert back.returncode == 0, back.stderr
+    assert _current(models) == first
+    with api.client("canbo.chuongtrinh") as c:
+        assert c.get("/v1/model").json()["version"] == first
+    assert _suggestion_version(api, user, some_client) == first
+    # ... and a named version by the same command (or over the API).
+    again = _cli(url, models, "model", "restore", second)
+    assert again.returncode == 0, again.stderr
+    assert _suggestion_version(api, user, some_client) == second
+    with api.client("quantri") as c:
+        r = c.post("/v1/model/restore", json={})
+        assert r.status_code == 200, r.text
+        assert r.json()["version"] == first
+        versions = c.get("/v1/model/versions").json()
+    assert {v["version"] for v in versions} >= {first, second, result["candidate_version"]}
+    assert [v["version"] for v in versions if v["current"]] == [first]
+    engine.dispose()
+
+
+def test_restore_refuses_an_artefact_that_does_not_match_its_card(world):
+    models, url = world["models"], world["url"]
+    before = _current(models)
+    engine = make_engine(url)
+    extra = retrain(engine, model_dir=models, force=True)  # a version to tamper with
+    engine.dispose()
+    victim = extra.candidate["version"]
+    back = _cli(url, models, "model", "restore", before)
+    assert back.returncode == 0, back.stderr
+    artefact = models / f"model-{victim}.joblib"
+    artefact.write_bytes(artefact.read_bytes() + b"\0")
+    refused = _cli(url, models, "model", "restore", victim)
+    assert refused.returncode == 1
+    assert "sha256" in refused.stderr
+    assert _current(models) == before
+    missing = _cli(url, models, "model", "restore", "no-such-version")
+    assert missing.returncode == 1 and _current(models) == before
+
+
+def load_training_set_of(engine):
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        return load_training_set(session)
