@@ -18,8 +18,9 @@ What is comparable, honestly:
   of held-out clients recorded since the current model was trained.
 * A current model trained otherwise (``train`` on all history, as ``matcher seed`` + the
   first ``serve`` do) has seen the held-out clients: its held-out figures are in-sample and
-  flatter it. The comparison is still made (a candidate that is not worse than that is
-  surely not worse), and the report says ``comparable: false``; ``force`` promotes anyway.
+  flatter it. Such a model is judged by the cross-validated (out-of-fold) ROC AUC and Brier
+  score of its own card instead — out of sample, but not on the same placements — and the
+  report says ``comparable: false``; ``force`` promotes anyway.
 * The price: the held-out clients' placements (about a fifth) never train a served model.
 * The prior (no model yet) is scored on the held-out placements like any model.
 """
@@ -70,10 +71,11 @@ class RetrainResult:
     comparison: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"promoted": self.promoted, "reason": self.reason,
+        """The candidate's card (what `matcher train --json` always printed) and the decision."""
+        return {**self.candidate, "promoted": self.promoted, "reason": self.reason,
                 "candidate_version": self.candidate["version"],
                 "current_before": self.current_before, "current_after": self.current_after,
-                "comparison": self.comparison, "card": self.candidate}
+                "comparison": self.comparison}
 
 
 def holdout_mask(client_ids: np.ndarray, fraction: float = HOLDOUT_FRACTION,
@@ -133,15 +135,24 @@ def retrain(source: Session | Engine, *, model_dir: Path,
                   "rule": "clients whose sha256(salt:client_id) falls in the lowest "
                           "fraction of the range"}
         comparable = current.is_prior or current_card.get("holdout") == scheme
-        d_auc = cand_scores["roc_auc"] - cur_scores["roc_auc"]
-        d_brier = cand_scores["brier"] - cur_scores["brier"]
+        # A current model that saw the held-out clients is judged by its own cross-validated
+        # (out-of-fold) figures from its card instead of its in-sample held-out ones.
+        ref = cur_scores
+        if not comparable:
+            cv = current_card.get("validation") or {}
+            if isinstance(cv.get("roc_auc"), int | float) and \
+                    isinstance(cv.get("brier"), int | float):
+                ref = {"roc_auc": float(cv["roc_auc"]), "brier": float(cv["brier"]),
+                       "source": "the current model's cross-validated figures (its card)"}
+        d_auc = cand_scores["roc_auc"] - ref["roc_auc"]
+        d_brier = cand_scores["brier"] - ref["brier"]
         worse = []
         if not d_auc >= -tolerance_auc:
             worse.append(f"ROC AUC {cand_scores['roc_auc']:.4f} < current "
-                         f"{cur_scores['roc_auc']:.4f} − {tolerance_auc}")
+                         f"{ref['roc_auc']:.4f} − {tolerance_auc}")
         if not d_brier <= tolerance_brier:
             worse.append(f"Brier {cand_scores['brier']:.4f} > current "
-                         f"{cur_scores['brier']:.4f} + {tolerance_brier}")
+                         f"{ref['brier']:.4f} + {tolerance_brier}")
         promoted = force or not worse
         if worse and force:
             reason = "promoted by force although " + "; ".join(worse)
@@ -153,13 +164,15 @@ def retrain(source: Session | Engine, *, model_dir: Path,
                       f"placements (ROC AUC {d_auc:+.4f}, Brier {d_brier:+.4f})")
         if not comparable:
             reason += (". Note: the current model was trained on the held-out clients too, "
-                       "so its held-out figures are in-sample (flattering it)")
+                       "so it was judged by its cross-validated figures, not on the same "
+                       "placements")
         comparison = {
             "held_out_placements": int(len(test)), "held_out_clients": test.n_clients,
             "train_placements": int(len(train)), "holdout": scheme,
             "candidate": cand_scores, "current": {"version": current.version, **cur_scores},
             "tolerance": {"roc_auc": tolerance_auc, "brier": tolerance_brier},
-            "comparable": bool(comparable), "forced": bool(force and bool(worse)),
+            "compared_with": ref, "comparable": bool(comparable),
+            "forced": bool(force and bool(worse)),
             "shuffled_labels": bool(shuffle_labels),
         }
         candidate.card = replace(candidate.card, extra={
