@@ -14,7 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("matcher.api")
@@ -27,6 +28,16 @@ TITLES = {
     428: "Precondition required", 429: "Too many attempts", 500: "Internal error",
     503: "Not ready",
 }
+
+# The database cannot be reached or cannot serve just now (a lost or refused connection, a
+# restart, the connection pool exhausted, a lock it gave up waiting for): 503, try again.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError,
+                                                      PoolTimeout, DBAPIError)
+RETRY_AFTER_S = 5
+UNAVAILABLE_DETAIL = (
+    "the database cannot be reached just now; try again in a few seconds. A change sent "
+    "with this request is either kept in full or not at all: look before sending it again")
+CRASH_DETAIL = "Something went wrong; nothing was changed. The error has been logged."
 
 
 class FieldError(BaseModel):
@@ -117,10 +128,35 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "a value cannot be stored (a NUL character in a text, "
                                      "or a number out of range): correct it and try again")
 
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc  # a bug, not an outage: the 500 below, as before
+        # The transaction of the request never committed (or its commit's answer was lost):
+        # the session is rolled back by the route and closed by get_session, and a broken
+        # connection has made SQLAlchemy discard the worker's pooled ones, so the next
+        # request connects afresh. The message may hold data values: log the types only.
+        log.warning("database unavailable (%s: %s) on %s %s", type(exc).__name__,
+                    type(getattr(exc, "orig", None) or exc).__name__, request.method,
+                    request.url.path)
+        return problem_response(503, UNAVAILABLE_DETAIL, title="Database unavailable",
+                                headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
+
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         # The message may hold data values: log the type and the path only.
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method,
                   request.url.path, exc_info=False)
-        return problem_response(500, "Something went wrong; nothing was changed. "
-                                     "The error has been logged.")
+        return problem_response(500, CRASH_DETAIL)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for an error that says the database is out of reach, not that a request or a
+    route is at fault: a refused or lost connection, the pool's timeout, an operational
+    error (restart, shutdown, lock or deadlock given up on). Any other DBAPI error (an
+    integrity error, a bad statement) is a bug and stays a 500."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

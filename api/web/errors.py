@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import Problem
+from api.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_S, Problem, database_unavailable
 from api.web.render import render
 from api.web.session import SignInRequired
 
@@ -32,6 +32,14 @@ def install(app: FastAPI) -> None:
         async def handle(request: Request, exc: Exception):
             if not is_page(request):
                 return await api_handler(request, exc)
+            if isinstance(exc, DATABASE_UNAVAILABLE):
+                if not database_unavailable(exc):
+                    raise exc  # a bug: the 500 of the API's last-resort handler
+                page = render(request, "error.html", None, status=503, status_code=503,
+                              detail="the database cannot be reached just now; try again "
+                                     "in a few seconds")
+                page.headers["Retry-After"] = str(RETRY_AFTER_S)
+                return page
             status = getattr(exc, "status", None) or getattr(exc, "status_code", None) or 422
             detail = getattr(exc, "detail", "")
             return render(request, "error.html", None, status=status,
@@ -40,5 +48,6 @@ def install(app: FastAPI) -> None:
         return handle
 
     app.add_exception_handler(SignInRequired, signin)
-    for kind in (Problem, StarletteHTTPException, RequestValidationError):
+    for kind in (Problem, StarletteHTTPException, RequestValidationError,
+                 *DATABASE_UNAVAILABLE):
         app.add_exception_handler(kind, page_or_api(kind))
