@@ -39,6 +39,12 @@ browser:
 lint: install
 	$(BIN)/ruff check matcher api tests scripts bench
 
+# Every figure of the README's performance table at three world sizes (province, 10x,
+# national; BENCH_ARGS="--scales province" or "--quick" for less); JSON in bench/results/.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
 # Regenerate the committed demo world (deterministic) and the places table.
 demo-data: install
 	$(BIN)/python -m matcher.synth --out data/demo --seed 2025
