@@ -297,3 +297,141 @@ def _x_axis(left: float, top: float, width: float, height: float, vmax: float,
         out.append(f'<text x="{_n(x)}" y="{_n(top + height + 16)}" text-anchor="middle" '
                    f'fill="#1b1f24">{_e(fmt(v))}</text>')
     return out
+
+
+# --- funnel plot (the review's league table) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelPoint:
+    """One provider (or livelihood model): its placements, O/E with its 95% interval, and its
+    flag (``replicate``, ``review``, ``as_expected`` or ``too_few``) with the flag's words."""
+
+    label: str
+    n: int
+    ratio: float | None
+    low: float | None
+    high: float | None
+    flag: str
+    flag_label: str
+
+
+@dataclass(frozen=True)
+class FunnelLimit:
+    """The funnel's control limits of O/E at ``n`` placements (95% and 99.8%)."""
+
+    n: int
+    low95: float
+    high95: float
+    low998: float
+    high998: float
+
+
+#: Marker of each flag: a shape as well as a colour, so that the flag is not told by colour only.
+FUNNEL_MARKS = {"replicate": ("triangle-up", COLOURS[2]), "review": ("triangle-down", COLOURS[4]),
+                "as_expected": ("circle", COLOURS[0]), "too_few": ("ring", "#4a5560")}
+
+
+def _marker(shape: str, colour: str, x: float, y: float, size: float = 5) -> tuple[str, str]:
+    """(element name, attributes) of a marker centred on (x, y)."""
+    if shape == "triangle-up":
+        pts = f"{_n(x)},{_n(y - size)} {_n(x + size)},{_n(y + size * 0.8)} " \
+              f"{_n(x - size)},{_n(y + size * 0.8)}"
+        return "polygon", f'points="{pts}" fill="{colour}"'
+    if shape == "triangle-down":
+        pts = f"{_n(x)},{_n(y + size)} {_n(x + size)},{_n(y - size * 0.8)} " \
+              f"{_n(x - size)},{_n(y - size * 0.8)}"
+        return "polygon", f'points="{pts}" fill="{colour}"'
+    if shape == "ring":
+        return "circle", (f'cx="{_n(x)}" cy="{_n(y)}" r="{_n(size - 1.5)}" fill="#ffffff" '
+                          f'stroke="{colour}" stroke-width="1.5"')
+    return "circle", f'cx="{_n(x)}" cy="{_n(y)}" r="{_n(size - 1)}" fill="{colour}"'
+
+
+def funnel_chart(cid: str, words: Words, points: Sequence[FunnelPoint],
+                 limits: Sequence[FunnelLimit], *, fmt: Fmt = _n, count: Fmt = _n,
+                 axis: tuple[str, str] = ("", ""), limit_labels: tuple[str, str] = ("", ""),
+                 y_cap: float = 3.0) -> Markup:
+    """A funnel plot: observed/expected (y) against the number of placements (x), one marker
+    per provider shaped and coloured by its flag, the line O/E = 1 and the 95% (dashed) and
+    99.8% (solid) control limits. ``axis`` names the x and y axes; ``limit_labels`` the two
+    limit lines (in the legend). The y axis runs from 0 to the largest O/E (at most
+    ``y_cap``); a provider above it is drawn on the top edge, its value in its tooltip and
+    in the table. The legend lists the flags present, with their shapes."""
+    left, right, top, bottom = 48, 16, 10, 40
+    plot_w = WIDTH - left - right
+    plot_h = 300
+    height = top + plot_h + bottom
+    drawn = [p for p in points if p.ratio is not None]
+    x_max = _nice_max(max([p.n for p in points] + [lim.n for lim in limits], default=1))
+    y_max = min(max([p.ratio for p in drawn] + [2.0], default=2.0) * 1.1, y_cap)
+    y_max = max(round(y_max * 2) / 2, 1.5)
+
+    def px(n: float) -> float:
+        return left + plot_w * n / x_max
+
+    def py(v: float) -> float:
+        return top + plot_h * (1 - min(max(v, 0.0), y_max) / y_max)
+
+    body = [f'<clipPath id="{cid}-clip"><rect x="{left}" y="{top}" width="{plot_w}" '
+            f'height="{plot_h}"/></clipPath>']
+    steps = int(round(y_max / 0.5))
+    for k in range(steps + 1):
+        v = 0.5 * k
+        body.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_n(py(v))}" y2="{_n(py(v))}" '
+                    f'stroke="#c9d1d9"/>')
+        if k % (1 if steps <= 6 else 2) == 0:
+            body.append(f'<text x="{left - 4}" y="{_n(py(v) + 4)}" text-anchor="end" '
+                        f'fill="#1b1f24">{_e(fmt(v))}</text>')
+    for k in range(5):
+        v = x_max * k / 4
+        body.append(f'<line x1="{_n(px(v))}" x2="{_n(px(v))}" y1="{top}" y2="{top + plot_h}" '
+                    f'stroke="#c9d1d9"/>')
+        body.append(f'<text x="{_n(px(v))}" y="{top + plot_h + 16}" text-anchor="middle" '
+                    f'fill="#1b1f24">{_e(count(v))}</text>')
+    body.append(f'<line class="target" x1="{left}" x2="{left + plot_w}" y1="{_n(py(1))}" '
+                f'y2="{_n(py(1))}" stroke="#1b1f24" stroke-width="1.5"/>')
+    for name, lo, hi, dash in (("limit95", "low95", "high95", ' stroke-dasharray="6 4"'),
+                               ("limit998", "low998", "high998", "")):
+        for side in (lo, hi):
+            pts = " ".join(f"{_n(px(lim.n))},{_n(py(getattr(lim, side)))}" for lim in limits)
+            if pts:
+                body.append(f'<polyline class="{name} {side}" points="{pts}" fill="none" '
+                            f'stroke="#4a5560" stroke-width="1.5"{dash} '
+                            f'clip-path="url(#{cid}-clip)"/>')
+    body.append(f'<text x="{_n(left + plot_w / 2)}" y="{height - 4}" text-anchor="middle" '
+                f'fill="#1b1f24">{_e(axis[0])}</text>')
+    body.append(f'<text x="12" y="{_n(top + plot_h / 2)}" text-anchor="middle" fill="#1b1f24" '
+                f'transform="rotate(-90 12 {_n(top + plot_h / 2)})">{_e(axis[1])}</text>')
+    # The flagged ones last, so that they are drawn on top.
+    order = {"too_few": 0, "as_expected": 1, "review": 2, "replicate": 3}
+    for p in sorted(drawn, key=lambda p: order.get(p.flag, 0)):
+        shape, colour = FUNNEL_MARKS.get(p.flag, FUNNEL_MARKS["as_expected"])
+        tag, attrs = _marker(shape, colour, px(p.n), py(p.ratio))
+        ci = f" ({_e(fmt(p.low))}–{_e(fmt(p.high))})" if p.low is not None \
+            and p.high is not None else ""
+        body.append(f'<{tag} class="point {p.flag}" {attrs} data-n="{p.n}" '
+                    f'data-ratio="{p.ratio:.4f}" data-flag="{_e(p.flag)}">'
+                    f"<title>{_e(p.label)}: {_e(fmt(p.ratio))}{ci}, n = {_e(count(p.n))} · "
+                    f"{_e(p.flag_label)}</title></{tag}>")
+    present = []
+    for flag in ("replicate", "review", "as_expected", "too_few"):
+        label = next((p.flag_label for p in points if p.flag == flag), None)
+        if label is not None:
+            present.append((flag, label))
+    items = []
+    for flag, label in present:
+        shape, colour = FUNNEL_MARKS[flag]
+        tag, attrs = _marker(shape, colour, 7, 7)
+        items.append(f'<li><svg width="14" height="14" aria-hidden="true" focusable="false">'
+                     f"<{tag} {attrs}/></svg> {_e(label)}</li>")
+    for label, dash in zip(limit_labels, (' stroke-dasharray="4 3"', ""), strict=True):
+        if label:
+            items.append(f'<li><svg width="20" height="14" aria-hidden="true" focusable="false">'
+                         f'<line x1="0" x2="20" y1="7" y2="7" stroke="#4a5560" '
+                         f'stroke-width="1.5"{dash}/></svg> {_e(label)}</li>')
+    legend = f'<ul class="legend">{"".join(items)}</ul>' if items else ""
+    table = [[p.label, count(p.n), fmt(p.ratio) if p.ratio is not None else "—",
+              fmt(p.low) if p.low is not None else "—",
+              fmt(p.high) if p.high is not None else "—", p.flag_label] for p in points]
+    return _figure(cid, words, _svg(cid, words, height, body), legend, _table(words, table))

@@ -1,9 +1,254 @@
-"""The programme staff's match-quality review page (filled in by its own change)."""
+"""The programme staff's match-quality review: /review and /review/effects.
+
+Both pages show :func:`matcher.review.cached_review` (the same dict as ``matcher review
+--json`` and GET /v1/review), laid out for a person: suggestion quality, calibration,
+fairness and the league table of providers and livelihood models on /review; the effects of
+placement on /review/effects. The effects are the slow part (about 15 s on the demo world
+on two cores, the rest about 1.5 s), so /review asks for the review without them and
+/review/effects with them; once the effects are computed, the cache answers both pages until
+the data or the model change.
+
+The library's own notes (how the predictions were made, the tests used) are English text;
+they are shown as such, marked ``lang="en"``. Every warning the review raises is said again
+here in the reader's language from the review's numbers, not from its sentences.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Request
+
+from api import audit
+from api.deps import SessionDep, SettingsDep
 from api.routing import ReleasingRoute
+from api.web import charts
+from api.web.i18n import Translator
+from api.web.render import render, translator
+from api.web.session import PageCaller, need
+from matcher.review import cached_review
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
+
+QUALITY_DIMENSIONS = ("social_worker", "group", "place", "gender", "age_band")
+FAIRNESS_DIMENSIONS = ("group", "gender", "age_band", "place")
+FLAG_KEYS = {"replicate": "replicate", "review": "review", "as expected": "as_expected",
+             "too few placements to say": "too_few"}
+STEERING_TESTS = ("placed_in_wished_trade", "placed_wage_vnd_day",
+                  "suggested_first_in_wished_trade", "suggested_mean_wage_vnd_day")
+EFFECTS_NOT_COMPUTED = "not computed (with_effects=False)"
+
+
+@router.get("/review")
+def review_page(request: Request, caller: PageCaller, session: SessionDep,
+                settings: SettingsDep):
+    need(caller, "programme_staff")
+    review = cached_review(session, settings.model_dir, with_effects=False)
+    audit.record(session, caller, "read", "review", None)
+    session.commit()
+    t = translator(request)
+    labels = Labels(t)
+    return render(request, "review/index.html", caller, r=review, L=labels,
+                  warnings=warnings(t, labels, review),
+                  charts=_charts(t, labels, review),
+                  flag_key=FLAG_KEYS, quality_dims=QUALITY_DIMENSIONS,
+                  fairness_dims=FAIRNESS_DIMENSIONS, steering_tests=STEERING_TESTS,
+                  enough=[p for p in review["league"]["providers"]
+                          if p["n"] >= review["league"]["min_n"]])
+
+
+@router.get("/review/effects")
+def effects_page(request: Request, caller: PageCaller, session: SessionDep,
+                 settings: SettingsDep):
+    need(caller, "programme_staff")
+    review = cached_review(session, settings.model_dir, with_effects=True)
+    audit.record(session, caller, "read", "review", "effects")
+    session.commit()
+    t = translator(request)
+    names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
+    return render(request, "review/effects.html", caller, r=review, L=Labels(t),
+                  effects=[_effect(t, e, names) for e in review["effects"]])
+
+
+class Labels:
+    """The words for the review's codes in the reader's language (a code without words, such
+    as a former district's name or a username, is shown as it is)."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+
+    def _word(self, key: str, fallback: str) -> str:
+        return self.t(key) if self.t.has(key) else fallback
+
+    def level(self, dimension: str, code: str) -> str:
+        if code in ("unknown", "None", ""):
+            return self.t("review.unknown")
+        if dimension in ("group", "gender", "kind", "reason"):
+            return self._word(f"enum.{dimension}.{code}", code)
+        return code
+
+    def dimension(self, name: str) -> str:
+        return self.t(f"review.dim.{name}")
+
+    def flag(self, flag: str) -> str:
+        return self.t(f"review.flag.{FLAG_KEYS.get(flag, flag)}")
+
+    def pct(self, value: float | None, digits: int = 1) -> str:
+        return self.t.percent(value, digits)
+
+    def num(self, value: float | None, digits: int = 3) -> str:
+        return self.t.number(value, digits)
+
+    def p(self, value: float | None) -> str:
+        """A p-value: 4 decimals, "< 0.0001" below that."""
+        if value is None:
+            return "—"
+        return "< " + self.t.number(0.0001, 4) if value < 0.0001 else self.t.number(value, 4)
+
+    def rate(self, r: dict[str, Any] | None) -> str:
+        """``k/n = rate (low–high)``, or a dash without a rate."""
+        if not r or r.get("rate") is None:
+            return "—"
+        return (f"{self.pct(r['rate'])} ({self.pct(r['ci_low'])}–{self.pct(r['ci_high'])}), "
+                f"{self.t.number(r['k'])}/{self.t.number(r['n'])}")
+
+
+def warnings(t: Translator, labels: Labels, review: dict[str, Any]) -> list[str]:
+    """The review's warnings (``review["warnings"]``, in the same order) in the reader's
+    language, built from the numbers; the effects' note is on the effects page."""
+    out = []
+    cal, fair, quality, league = (review["calibration"], review["fairness"],
+                                  review["suggestion_quality"], review["league"])
+    drift = cal["drift"]
+    if drift.get("warning"):
+        out.append(t("review.warn.drift", n=t.number(drift["n"]), since=drift["recent_since"],
+                     observed=t.number(drift["observed"]), low=t.number(drift["band_low"]),
+                     high=t.number(drift["band_high"]),
+                     direction=t("review.warn.fewer" if drift["z"] < 0 else "review.warn.more")))
+    for v in cal["by_model_version"]:
+        if v.get("band", {}).get("drifted"):
+            out.append(t("review.warn.version", version=v["version"],
+                         n=t.number(v["band"]["n"])))
+    for f in fair["flags"]:
+        out.append(t("review.warn.flag", dimension=labels.dimension(f["dimension"]),
+                     level=labels.level(f["dimension"], f["level"]),
+                     metric=t(f"review.metric.{f['metric']}"), n=t.number(f["n"]),
+                     p=labels.p(f["p_holm"])))
+    if fair["steering"]["steered"]:
+        out.append(t("review.warn.steering", tests=", ".join(
+            t(f"review.steering.{k}") for k in fair["steering"]["flagged"])))
+    if quality["n_simulated"]:
+        out.append(t("review.warn.simulated", k=t.number(quality["n_simulated"]),
+                     n=t.number(quality["n_lists"])))
+    too_few = league["provider_flags"].get("too few placements to say")
+    if too_few:
+        out.append(t("review.warn.too_few", n=t.number(too_few),
+                     min=t.number(league["min_n"])))
+    return out
+
+
+def _charts(t: Translator, labels: Labels, review: dict[str, Any]) -> dict[str, Any]:
+    def words(key: str, columns: list[str]) -> charts.Words:
+        return charts.Words(t(f"review.chart.{key}.title"), t(f"review.chart.{key}.desc"),
+                            t("review.chart.table"), columns)
+
+    def pct(v: float) -> str:
+        return t.percent(v)
+
+    out: dict[str, Any] = {}
+    deciles = review["calibration"]["current"]["deciles"]
+    out["calibration"] = charts.calibration_chart(
+        "chart-review-calibration",
+        words("calibration", [t("review.col.predicted"), t("review.col.observed"),
+                              t("review.col.ci_low"), t("review.col.ci_high"),
+                              t("review.col.n")]),
+        [charts.Point(d["mean_predicted"], d["observed"], d["ci_low"], d["ci_high"], d["n"])
+         for d in deciles], fmt=pct, count=t.number,
+        axis=(t("review.col.predicted"), t("review.col.observed"))) if deciles else None
+
+    group = review["fairness"]["dimensions"]["group"]["success"]
+    out["fairness_group"] = charts.interval_chart(
+        "chart-review-group",
+        words("group", [t("review.dim.group"), t("review.col.rate"), t("review.col.ci_low"),
+                        t("review.col.ci_high"), t("review.col.n")]),
+        [charts.Interval(labels.level("group", r["level"]), r["rate"], r["ci_low"] or 0.0,
+                         r["ci_high"] or 0.0, r["n"]) for r in group if r["n"]],
+        fmt=pct, count=t.number) if group else None
+
+    reasons = review["suggestion_quality"]["decline_reasons"]
+    out["declines"] = charts.bar_chart(
+        "chart-review-declines",
+        words("declines", [t("review.col.reason"), t("review.col.declined")]),
+        [labels.level("reason", r["reason_code"]) if r["reason_code"] != "none"
+         else t("review.reason.none") for r in reasons],
+        [charts.Series(t("review.col.declined"), [r["n"] for r in reasons])],
+        fmt=t.number) if reasons else None
+
+    league = review["league"]
+
+    def ratio(v: float) -> str:
+        return t.number(v, 2)
+
+    def funnel(cid: str, key: str, rows: list[dict[str, Any]], name) -> Any:
+        if not rows:
+            return None
+        return charts.funnel_chart(
+            cid,
+            words(key, [t("review.col.name"), t("review.col.n"), t("review.col.o_over_e"),
+                        t("review.col.ci_low"), t("review.col.ci_high"), t("review.col.flag")]),
+            [charts.FunnelPoint(name(r), r["n"], r["o_over_e"], r["ci_low"], r["ci_high"],
+                                FLAG_KEYS.get(r["flag"], r["flag"]), labels.flag(r["flag"]))
+             for r in rows],
+            [charts.FunnelLimit(f["n"], f["low95"], f["high95"], f["low998"], f["high998"])
+             for f in league["funnel"]],
+            fmt=ratio, count=t.number,
+            axis=(t("review.col.n_placements"), t("review.col.o_over_e")),
+            limit_labels=(t("review.funnel.limit95"), t("review.funnel.limit998")))
+
+    out["funnel"] = funnel("chart-review-funnel", "funnel", league["providers"],
+                           lambda r: f"{r['name']} ({r['provider_id']})")
+    out["funnel_models"] = funnel("chart-review-funnel-models", "funnel_models",
+                                  league["livelihood_models"], lambda r: _trade(t, r["trade"]))
+    return out
+
+
+def _trade(t: Translator, trade_id: str) -> str:
+    from matcher.trades import load_trade_index
+
+    trades = load_trade_index()
+    if trade_id not in trades:
+        return trade_id
+    trade = trades.get(trade_id)
+    return trade.name_vi if t.lang == "vi" else trade.name_en
+
+
+def _effect(t: Translator, e: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """One effect row with its words: the scope's name, the outcome, and its values as text."""
+    scope = e["scope"]
+    if scope == "overall":
+        scope_name = t("review.effects.overall")
+    elif t.has(f"enum.kind.{scope}"):
+        scope_name = t(f"enum.kind.{scope}")
+    else:
+        scope_name = f"{names.get(scope, scope)} ({scope})"
+    success = e["outcome"] == "success"
+
+    def value(v: float | None) -> str:
+        if v is None:
+            return "—"
+        if success:
+            return t("review.effects.pp", value=t.number(100 * v, 1))
+        return t("review.effects.per_day", value=t.money(round(v)))
+
+    def ci(low: float | None, high: float | None) -> str:
+        return "—" if low is None or high is None else f"{value(low)} – {value(high)}"
+
+    return {"raw": e, "id": f"effect-{scope}-{e['outcome']}".replace("_", "-"),
+            "scope_name": scope_name, "outcome_name": t(f"review.effects.outcome.{e['outcome']}"),
+            "naive": value(e.get("naive")),
+            "naive_ci": ci(e.get("naive_ci_low"), e.get("naive_ci_high")),
+            "adjusted": value(e.get("adjusted")), "ci": ci(e.get("ci_low"), e.get("ci_high")),
+            "overlap": e.get("overlap") or {}, "balance": e.get("balance") or []}
+
+
+__all__ = ["Labels", "effects_page", "review_page", "router", "warnings"]
