@@ -67,9 +67,14 @@ class Translator:
     def percent(self, value: float | None, digits: int = 0) -> str:
         return "—" if value is None else f"{self.number(100 * value, digits)}%"
 
-    def day(self, value: date | datetime | None) -> str:
-        if value is None:
+    def day(self, value: date | datetime | str | None) -> str:
+        if value is None or value == "":
             return "—"
+        if isinstance(value, str):  # an ISO date kept in a logged suggestion
+            try:
+                value = date.fromisoformat(value[:10])
+            except ValueError:
+                return value
         if isinstance(value, datetime):
             return value.strftime("%d/%m/%Y %H:%M" if self.lang == "vi" else "%Y-%m-%d %H:%M")
         return value.strftime("%d/%m/%Y" if self.lang == "vi" else "%Y-%m-%d")
