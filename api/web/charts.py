@@ -363,7 +363,7 @@ def funnel_chart(cid: str, words: Words, points: Sequence[FunnelPoint],
     plot_h = 300
     height = top + plot_h + bottom
     drawn = [p for p in points if p.ratio is not None]
-    x_max = _nice_max(max([p.n for p in points] + [lim.n for lim in limits], default=1))
+    x_max = _nice_max(max([p.n for p in points] + [lim.n for lim in limits] + [5]))
     y_max = min(max([p.ratio for p in drawn] + [2.0], default=2.0) * 1.1, y_cap)
     y_max = max(round(y_max * 2) / 2, 1.5)
 
@@ -383,8 +383,9 @@ def funnel_chart(cid: str, words: Words, points: Sequence[FunnelPoint],
         if k % (1 if steps <= 6 else 2) == 0:
             body.append(f'<text x="{left - 4}" y="{_n(py(v) + 4)}" text-anchor="end" '
                         f'fill="#1b1f24">{_e(fmt(v))}</text>')
-    for k in range(5):
-        v = x_max * k / 4
+    segments = 5 if x_max % 5 == 0 else 4  # whole-number ticks: 0, 10, 20, ... 50
+    for k in range(segments + 1):
+        v = x_max * k / segments
         body.append(f'<line x1="{_n(px(v))}" x2="{_n(px(v))}" y1="{top}" y2="{top + plot_h}" '
                     f'stroke="#c9d1d9"/>')
         body.append(f'<text x="{_n(px(v))}" y="{top + plot_h + 16}" text-anchor="middle" '
