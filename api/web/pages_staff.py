@@ -80,7 +80,7 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     months = data["by_month"]
-    kinds = [charts.Series(t(f"staff.kind.{k}"), [m[k] for m in months], KIND_COLOURS[k])
+    kinds = [charts.Series(t(f"enum.kind.{k}"), [m[k] for m in months], KIND_COLOURS[k])
              for k in numbers.KINDS]
     out["by_month"] = charts.column_chart(
         "chart-months", words("months", [t("staff.col.month"), *(s.label for s in kinds),
@@ -99,8 +99,8 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
                                      points, fmt=pct, count=count)
 
     out["by_group"] = intervals("group", data["by_group"],
-                                lambda r: t(f"staff.group.{r['key']}")
-                                if t.has(f"staff.group.{r['key']}") else r["key"])
+                                lambda r: t(f"enum.group.{r['key']}")
+                                if t.has(f"enum.group.{r['key']}") else r["key"])
     out["by_place"] = intervals("place", data["by_place"], lambda r: r["key"])
     out["by_provider"] = intervals("provider", data["by_provider"], lambda r: r["name"])
 
@@ -116,7 +116,7 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
     declines = data["declines"]
     out["declines"] = charts.bar_chart(
         "chart-declines", words("declines", [t("staff.col.reason"), t("staff.col.declined")]),
-        [t(f"staff.reason.{r['key']}") if t.has(f"staff.reason.{r['key']}") else r["key"]
+        [t(f"enum.reason.{r['key']}") if t.has(f"enum.reason.{r['key']}") else r["key"]
          for r in declines],
         [charts.Series(t("staff.col.declined"), [r["n"] for r in declines])],
         fmt=count) if declines else None
@@ -240,7 +240,7 @@ def plan_download(request: Request, caller: PageCaller, session: SessionDep, pla
                   t("staff.col.cost")])
     for r in rows:
         sheet.append([r["client_id"], r["full_name"], r["option_id"], r["title"],
-                      r["provider"], t(f"staff.kind.{r['kind']}") if r["kind"] else "",
+                      r["provider"], t(f"enum.kind.{r['kind']}") if r["kind"] else "",
                       r["trade"], r["place"], r["p_success"], r["cost_vnd"]])
     left = book.create_sheet(t("staff.xlsx.unassigned")[:31])
     left.append([t("staff.col.client_id"), t("staff.col.client"), t("staff.col.reason")])
