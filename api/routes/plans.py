@@ -99,6 +99,11 @@ def commit_plan(plan_id: int, session: SessionDep, caller: CallerDep) -> CommitO
     plan = _plan(session, plan_id)
     assignments = list(plan.body.get("assignments", []))
     wanted = Counter(a["option_id"] for a in assignments)
+    # Lock the plan's options first, in one order: each reservation below also bumps the
+    # seat counter row, and an accept holding one of these options while it waits for that
+    # counter would otherwise deadlock with this commit (PostgreSQL aborts one: a 503).
+    session.execute(select(Option.option_id).where(Option.option_id.in_(sorted(wanted)))
+                    .order_by(Option.option_id).with_for_update())
     short = [oid for oid, seats in sorted(wanted.items())
              if not reserve_seat(session, oid, user_id=caller.user_id, cause="plan", seats=seats)]
     if short:

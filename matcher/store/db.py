@@ -46,9 +46,12 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int | None = None) -
     # A steady pool: connections above pool_size are closed when given back, and each new
     # PostgreSQL connection forks a server process (milliseconds of CPU), so the pool keeps
     # as many as a worker uses under load (4 workers x 15 stay well within PostgreSQL's default
-    # 100). No ping on every checkout (a round trip per checkout, several per request): a
-    # connection broken by a database restart fails one request and the pool is renewed.
-    return create_engine(url, pool_size=12, max_overflow=3, pool_pre_ping=False,
+    # 100). Each checkout is pinged: after a database restart every pooled connection is dead,
+    # and without the ping the first request of each worker (and every request that took a
+    # connection before the failure was seen) would answer 503. The ping cost 40 us a checkout
+    # here (10 -> 50 us, psycopg 3, local server), against a request's milliseconds; requests
+    # that hold a connection when the database goes still fail, cleanly, with a 503.
+    return create_engine(url, pool_size=12, max_overflow=3, pool_pre_ping=True,
                          pool_recycle=1800)
 
 
