@@ -63,7 +63,9 @@ def backend_url(backend: str, tmp_path):
 
 def _postgres_schema(base: str):
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # Pinged: tests/load/test_faults.py restarts PostgreSQL, and a session-long schema
+    # (server_pool) still drops its schema at the end with this engine.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import OperationalError
 
 from api.auth import tokens
 from matcher.store.db import make_engine
@@ -102,12 +101,7 @@ def pg_server(tmp_path, trained_model_dir):
         yield server, world
     finally:
         server.stop()
-        try:
-            cleanup()
-        except OperationalError:
-            # The schema's admin connection (tests/conftest.py) was pooled before the
-            # restart: the failure discarded it, and the second try connects afresh.
-            cleanup()
+        cleanup()
 
 
 @pytest.fixture
