@@ -156,6 +156,7 @@ class Driver:
         self.http = httpx.Client(base_url=spec["url"], timeout=HTTP_TIMEOUT,
                                  headers={"Authorization": f"Bearer {spec['token']}"})
         self.records: list[Record] = []
+        self.failed = None  # a shared counter of requests without an answer, or None
 
     def call(self, kind: str, method: str, path: str, **kwargs) -> httpx.Response | None:
         started = time.time()
@@ -165,6 +166,9 @@ class Driver:
         except httpx.HTTPError as exc:
             self.records.append(Record(kind, 0, started, time.monotonic() - t0,
                                        error=type(exc).__name__))
+            if self.failed is not None:
+                with self.failed.get_lock():
+                    self.failed.value = self.failed.value + 1
             time.sleep(self.spec.get("pause_on_error", 0.2))
             return None
         rec = Record(kind, r.status_code, started, time.monotonic() - t0,
@@ -180,7 +184,8 @@ class Driver:
     def step(self) -> None:
         raise NotImplementedError
 
-    def run(self, counter) -> list[Record]:
+    def run(self, counter, failed=None) -> list[Record]:
+        self.failed = failed
         while len(self.records) < self.spec["requests"]:
             self.step()
             with counter.get_lock():
@@ -298,10 +303,10 @@ class Staff(Driver):
 DRIVERS = {"social_worker": SocialWorker, "provider": Provider, "staff": Staff}
 
 
-def _main(spec: dict[str, Any], counter, out) -> None:
+def _main(spec: dict[str, Any], counter, failed, out) -> None:
     driver = DRIVERS[spec["role"]](spec)
     try:
-        out.put((spec["name"], driver.run(counter), None))
+        out.put((spec["name"], driver.run(counter, failed), None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails
         out.put((spec["name"], driver.records, repr(exc)))
 
@@ -328,13 +333,16 @@ def specs(server, world: World, *, requests: int, roles: tuple[str, ...],
 
 
 class Soak:
-    """The client processes of one soak, started together; ``done`` counts their requests."""
+    """The client processes of one soak, started together; ``done`` counts their requests,
+    ``failed`` those that got no HTTP answer."""
 
     def __init__(self, process_specs: list[dict[str, Any]]) -> None:
         ctx = mp.get_context("spawn")
         self.done = ctx.Value("i", 0)
+        self.failed = ctx.Value("i", 0)
         self.out = ctx.Queue()
-        self.procs = [ctx.Process(target=_main, args=(spec, self.done, self.out), daemon=True)
+        self.procs = [ctx.Process(target=_main, args=(spec, self.done, self.failed, self.out),
+                                  daemon=True)
                       for spec in process_specs]
         self.total = sum(spec["requests"] for spec in process_specs)
 
