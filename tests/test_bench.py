@@ -64,6 +64,7 @@ def test_quick_run_prints_every_figure(tmp_path):
         assert "error" not in w1, w1
         assert w1["suggestions"]["requests"] > 0 and w1["suggestions"]["non_2xx"] == 0
         assert w1["trivial_me"]["requests_per_s"] > 0 and w1["suggestions_over_trivial"] > 0
+        assert w1["suggestions_2_connections"]["requests"] > 0
     explain = quick["explain"]
     assert "error" not in explain, explain
     names = {q["query"] for q in explain["queries"]}
