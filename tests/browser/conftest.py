@@ -49,8 +49,8 @@ def sign_in(page, web, username: str, password: str = DEMO_PASSWORD) -> None:
     page.goto(f"{web.url}/login")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
 
 
 @pytest.fixture

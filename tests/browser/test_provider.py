@@ -86,8 +86,8 @@ def open_option(page, option: dict) -> None:
 def save_seats(page, option: dict, seats: int) -> None:
     field = page.get_by_label(capacity_label(option), exact=True)
     field.fill(str(seats))
-    page.get_by_role("button", name=VI["provider.form.save"]).click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form posts and the page that answers replaces this
+        page.get_by_role("button", name=VI["provider.form.save"]).click()
 
 
 def test_seats_saved_in_the_page_change_the_next_suggestions(open_page, web, db, option):
@@ -124,8 +124,10 @@ def test_seats_saved_in_the_page_change_the_next_suggestions(open_page, web, db,
         field.focus()
         page.keyboard.press("Control+A")
         page.keyboard.type(str(back))
-        page.keyboard.press("Enter")
-        page.wait_for_url("**saved=1")
+        # The page is already at ?saved=1 (the save above): wait for this navigation.
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_load_state()
         assert page.locator(".facts .seats").inner_text() == str(back)
         assert seats_in_db(db, option_id) == back
         assert option_id in suggested(web, option)

@@ -28,7 +28,8 @@ def test_each_role_lands_on_its_home_page(open_page, username, home):
 
 def test_sign_out_ends_the_session(open_page, web):
     page = open_page("quantri")
-    page.get_by_role("button", name="Đăng xuất").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()
     assert page.url.endswith("/login")
     page.goto("/admin")
     assert re.search(r"/login\?next=/admin$", page.url)
@@ -36,10 +37,12 @@ def test_sign_out_ends_the_session(open_page, web):
 
 def test_language_switch_turns_the_page_to_english_and_back(open_page):
     page = open_page("quantri")
-    page.get_by_role("link", name="English").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("button", name="Sign out").is_visible()
-    page.get_by_role("link", name="Tiếng Việt").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Tiếng Việt").click()
     assert page.get_by_role("button", name="Đăng xuất").is_visible()
 
 

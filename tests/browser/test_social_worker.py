@@ -32,7 +32,8 @@ def _new_client(page, name: str, *, consent: bool = True) -> str:
     expect(page.locator("#r-place")).to_contain_text("Cao Xanh")
     expect(page.locator("#r-interests")).to_contain_text("Cắt tóc")
     shot(page, "social-worker-new-client")
-    page.get_by_role("button", name="Lưu khách hàng").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lưu khách hàng").click()
     page.wait_for_url(re.compile(r"/clients/KH\d+\?created=1$"))
     assert page.get_by_role("status").inner_text().startswith("Đã lưu khách hàng mới")
     return re.search(r"/clients/(KH\d+)", page.url).group(1)
@@ -47,13 +48,17 @@ def test_social_worker_journey(open_page, db):
     # Find the client again by name, typed without diacritics.
     page.get_by_role("link", name="Khách hàng của tôi").click()
     page.get_by_label("Tìm theo tên hoặc mã").fill("pham thi thu nghiem")
-    page.get_by_role("button", name="Tìm", exact=True).click()
-    page.get_by_role("link", name="Phạm Thị Thử Nghiệm").first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tìm", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Phạm Thị Thử Nghiệm").first.click()
     assert client_id in page.url
     assert "Thử Nghiệm" not in page.title()  # nothing personal in the title
 
-    page.get_by_role("button", name="Xem gợi ý").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem gợi ý").click()
     cards = page.locator("li.card")
+    expect(cards.first).to_be_visible()
     assert cards.count() >= 2
     first = cards.nth(0)
     assert "Khả năng thành công" in first.inner_text()
@@ -64,8 +69,9 @@ def test_social_worker_journey(open_page, db):
     # Decline the first with a coded reason.
     first.get_by_text("Từ chối", exact=True).click()
     first.get_by_label("Lý do", exact=True).select_option("too_far")
-    first.get_by_role("button", name="Lưu từ chối").click()
-    assert "Đã từ chối: Quá xa" in page.locator(f"#card-{option_ids[0]}").inner_text()
+    with page.expect_navigation():
+        first.get_by_role("button", name="Lưu từ chối").click()
+    expect(page.locator(f"#card-{option_ids[0]}")).to_contain_text("Đã từ chối: Quá xa")
 
     # Accept the second: the seat is reserved and the referral shown.
     with db.connect() as conn:
@@ -86,14 +92,16 @@ def test_social_worker_journey(open_page, db):
     check3 = page.locator("#check-3")
     check3.get_by_label("Tình trạng").select_option("ongoing")
     check3.get_by_label("Thu nhập (đồng/ngày)").fill("150000")
-    check3.get_by_role("button", name="Lưu").click()
-    assert page.locator("#saved").is_visible()
+    with page.expect_navigation():
+        check3.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#saved")).to_be_visible()
     check6 = page.locator("#check-6")
     check6.get_by_label("Tình trạng").select_option("completed")
     check6.get_by_label("Có thu nhập ổn định?").select_option("1")
     check6.get_by_label("Thu nhập (đồng/ngày)").fill("220000")
-    check6.get_by_role("button", name="Lưu").click()
-    assert page.locator("#placement-outcome").inner_text() == "Có thu nhập ổn định"
+    with page.expect_navigation():
+        check6.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#placement-outcome")).to_have_text("Có thu nhập ổn định")
     assert "Đã ghi ngày" in page.locator("#check-3").inner_text()
     shot(page, "social-worker-followups")
 
@@ -125,7 +133,8 @@ def test_why_not_names_the_rule_that_excludes_an_option(open_page, db):
     with db.connect() as conn:
         far = _far_option(conn)
     page.get_by_label("Mã hoặc tên lựa chọn, tên cơ sở").fill(far)
-    page.get_by_role("button", name="Kiểm tra").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Kiểm tra").click()
     answer = page.locator("#whynot-answer").inner_text()
     assert "Không được gợi ý vì" in answer
     assert "Xa hơn khoảng cách người này có thể đi" in answer
@@ -158,10 +167,11 @@ def test_another_caseload_is_not_found(open_page, db):
 
 def test_english_switch_on_the_client_pages(open_page):
     page = open_page(USER)
-    page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="My clients").is_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", name="My clients")).to_be_visible()
     page.get_by_role("link", name="Add a new client").click()
-    assert page.get_by_label("Birth date").is_visible()
+    expect(page.get_by_label("Birth date")).to_be_visible()
     shot(page, "social-worker-new-client-en")
 
 
@@ -173,7 +183,8 @@ def test_phone_width_journey_has_no_sideways_scrolling(open_page):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{step}: the page is {width}px wide"
     client_id = _new_client(page, "Vũ Thị Điện Thoại")
-    page.get_by_role("button", name="Xem gợi ý").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem gợi ý").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "social-worker-suggestions-phone")
     assert client_id in page.url
