@@ -99,9 +99,6 @@ class ModelCard:
                    extra={k: v for k, v in data.items() if k not in known})
 
 
-# Up to this many rows (a suggestion list, an explanation) are scored by the compiled scorer;
-# cohorts go through the pipeline in large chunks, where its fixed cost does not matter.
-SMALL_BATCH = 50_000
 
 
 class OutcomeModel:
@@ -131,8 +128,10 @@ class OutcomeModel:
         if len(features) == 0:
             return np.zeros(0)
         a, b = self.calibration
-        if self.compiled is not None and len(features) <= SMALL_BATCH:
-            # One suggestion list: the compiled scorer skips the pipeline's per-step checks.
+        if self.compiled is not None:
+            # The fitted pipeline as plain numpy (equal to it, tests/engine/test_fast_scorer.py):
+            # it skips the pipeline's per-step checks and copies, for a suggestion list and for
+            # a cohort's millions of rows alike.
             raw = self.compiled.decision_function(features)
         else:
             with _threads().limit(limits=PREDICT_THREADS):

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from matcher.features import client_features
-from matcher.outcomes.fast import CompiledScorer
-from matcher.outcomes.model import SMALL_BATCH
+from matcher.outcomes.fast import FACTORIZE_FROM, CompiledScorer
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +38,12 @@ def test_unknown_categories_and_missing_numbers_are_scored_as_the_pipeline_does(
     for column in ("provider_rate_shrunk", "max_travel_km", "education"):
         if column in odd:
             odd.loc[odd.index[::3], column] = np.nan
-    np.testing.assert_allclose(model.compiled.decision_function(odd),
-                               model.pipeline.decision_function(odd), rtol=0, atol=1e-9)
-    assert len(odd) <= SMALL_BATCH
+    # Both ways of looking categories up: per row (a suggestion list) and factorised (a
+    # cohort's chunk), on the same odd rows.
+    many = pd.concat([odd] * (FACTORIZE_FROM // len(odd) + 1), ignore_index=True)
+    assert len(odd) <= FACTORIZE_FROM < len(many)
+    for rows in (odd, many):
+        np.testing.assert_allclose(model.compiled.decision_function(rows),
+                                   model.pipeline.decision_function(rows), rtol=0, atol=1e-9)
     p = model.predict(odd)
     assert np.all((p > 0) & (p < 1))
