@@ -17,9 +17,7 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +28,8 @@ from sqlalchemy import create_engine, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import wrk_runs  # noqa: E402 - bench/wrk_runs.py, beside this script
+
 from matcher.demo_users import DEMO_PASSWORD, add_demo_users  # noqa: E402
 from matcher.ingest.seed import seed  # noqa: E402
 from matcher.outcomes import train  # noqa: E402
@@ -38,35 +38,14 @@ from matcher.store.tables import Client, User  # noqa: E402
 from tests.api.server import start  # noqa: E402
 
 SCHEMA = "bench_api"
-LUA_SUGGEST = """
-local ids = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  local id = ids[(i %% #ids) + 1]
-  return wrk.format("POST", "/v1/clients/" .. id .. "/suggestions", nil, '{"top": 10}')
-end
-"""
 
 
-def _wrk(url: str, token: str, seconds: int, connections: int, script: str | None,
+def _wrk(url: str, token: str, seconds: int, connections: int, script: Path | None,
          path: str) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-           "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url + path], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    pct = {p: _ms(v) for p, v in re.findall(r"\s(50|75|90|99)%\s+([\d.]+\w+)", out)}
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"requests_per_s": rps, "p50_ms": pct.get("50"), "p99_ms": pct.get("99"),
-            "requests": total, "non_2xx": int(non2xx.group(1)) if non2xx else 0}
-
-
-def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 2)
+    result = wrk_runs.run(url, token, seconds, connections, script, path)
+    if "error" in result:
+        raise RuntimeError(f"wrk failed: {result['error']}")
+    return result
 
 
 def main() -> None:
@@ -101,13 +80,12 @@ def main() -> None:
         token = httpx.post(f"{server.url}/v1/auth/token",
                            data={"username": "ctv.halong", "password": DEMO_PASSWORD}
                            ).json()["access_token"]
-        script = work / "suggest.lua"
-        script.write_text(LUA_SUGGEST % ", ".join(f'"{i}"' for i in ids))
+        script = wrk_runs.suggest_script(work / "suggest.lua", ids)
         # Warm every worker: each builds its matcher on its first suggestion.
-        _wrk(server.url, token, 5, args.connections, str(script), "/")
+        _wrk(server.url, token, 5, args.connections, script, "/")
         time.sleep(1)
         trivial = _wrk(server.url, token, args.seconds, args.connections, None, "/v1/me")
-        suggest = _wrk(server.url, token, args.seconds, args.connections, str(script), "/")
+        suggest = _wrk(server.url, token, args.seconds, args.connections, script, "/")
     finally:
         server.stop()
         engine.dispose()

@@ -42,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+import wrk_runs  # noqa: E402 - bench/wrk_runs.py, beside this script
+
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ON = date(2026, 10, 1)  # the synthetic world's as_of date
 MAX_OPTIONS = 30  # options kept per client in the cohort plans (as bench_cohort_large)
@@ -64,15 +66,6 @@ TARGETS = {
     "plan_100000_peak_mb": 8192,
     "train_100000_seconds": 120,
 }
-LUA_SUGGEST = """
-local ids = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  local id = ids[(i %% #ids) + 1]
-  return wrk.format("POST", "/v1/clients/" .. id .. "/suggestions", nil, '{"top": 10}')
-end
-"""
 
 
 def world_args(scale: str) -> dict:
@@ -114,13 +107,8 @@ def machine(database: str | None) -> dict:
     wrk = shutil.which("wrk")
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": ram_gib,
             "python": platform.python_version(), "os": platform.platform(),
-            "postgresql": pg, "wrk": _wrk_version() if wrk else None,
+            "postgresql": pg, "wrk": wrk_runs.version() if wrk else None,
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
-
-
-def _wrk_version() -> str:
-    out = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
-    return (out.stdout + out.stderr).strip().splitlines()[0][:60]
 
 
 def load() -> float:
@@ -341,37 +329,6 @@ def _tree_rss_mb(pid: int) -> int:
     return round(total / 1024)
 
 
-def _ms(value: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 2)
-
-
-def wrk(url: str, token: str, seconds: int, connections: int, script: Path | None,
-        path: str) -> dict:
-    """One wrk run (2 threads, ``connections`` connections, 30 s per-request timeout)."""
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency",
-           "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json"]
-    if script:
-        cmd += ["-s", str(script)]
-    done = subprocess.run(cmd + [url + path], capture_output=True, text=True,
-                          timeout=seconds + 60)
-    out = done.stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if done.returncode or not rps:
-        return {"error": (done.stderr or out)[-300:]}
-    pct = {p: _ms(v) for p, v in re.findall(r"\s(50|75|90|99)%\s+([\d.]+\w+)", out)}
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    worst = re.search(r"Latency\s+\S+\s+\S+\s+([\d.]+\w+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       out)
-    return {"requests_per_s": round(float(rps.group(1)), 1), "p50_ms": pct.get("50"),
-            "p90_ms": pct.get("90"), "p99_ms": pct.get("99"),
-            "max_ms": _ms(worst.group(1)) if worst else None,
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(map(int, errors.groups())) if errors else 0}
-
-
 def start_server(url: str, workdir: Path, workers: int, deadline_s: float):
     """uvicorn with ``workers`` workers on a free port; waits for /readyz (the matcher built)."""
     import httpx
@@ -430,8 +387,7 @@ def http_bench(url: str, workdir: Path, workers: int, seconds: int, connections:
         token = httpx.post(f"{base}/v1/auth/token",
                            data={"username": "ctv.halong", "password": DEMO_PASSWORD},
                            timeout=60).json()["access_token"]
-        script = workdir / "suggest.lua"
-        script.write_text(LUA_SUGGEST % ", ".join(f'"{i}"' for i in ids))
+        script = wrk_runs.suggest_script(workdir / "suggest.lua", ids)
         # Warm every worker: each builds its matcher on its first suggestion, and a worker
         # still building keeps accepting connections and holds their requests. Runs as long
         # as twice the first build (2-20 s), each on fresh connections, until two in a row
@@ -440,7 +396,7 @@ def http_bench(url: str, workdir: Path, workers: int, seconds: int, connections:
         span = int(max(2, min(20, 2 * ready, seconds * 2)))
         while True:
             warm_runs += 1
-            w = wrk(base, token, span, connections, script, "/")
+            w = wrk_runs.run(base, token, span, connections, script, "/")
             rps = w.get("requests_per_s")
             steady = (rps and previous and abs(rps - previous) <= 0.25 * max(rps, previous)
                       and (w["max_ms"] or 1e9) < 2000 and not w["non_2xx"])
@@ -450,10 +406,10 @@ def http_bench(url: str, workdir: Path, workers: int, seconds: int, connections:
         warmed = time.perf_counter() - started
         time.sleep(1)
         before = load()
-        trivial = wrk(base, token, seconds, connections, None, "/v1/me")
-        suggest = wrk(base, token, seconds, connections, script, "/")
+        trivial = wrk_runs.run(base, token, seconds, connections, None, "/v1/me")
+        suggest = wrk_runs.run(base, token, seconds, connections, script, "/")
         # Latency without a queue: two connections, one request at a time on each.
-        quiet = wrk(base, token, seconds, 2, script, "/")
+        quiet = wrk_runs.run(base, token, seconds, 2, script, "/")
         server_rss = _tree_rss_mb(proc.pid)
     finally:
         stop_server(proc, log)
