@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -171,3 +172,33 @@ def db(request):
     engine = make_engine(server.db_url)
     yield engine
     engine.dispose()
+
+
+@contextmanager
+def last_updated_ago(engine, option_id: str, ago):
+    """An option as if its provider last updated it ``ago`` earlier: its update time and the
+    provider's own history entries moved back; put back afterwards."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from matcher.store.tables import Option, OptionChange
+
+    with engine.connect() as conn:
+        was = conn.scalar(select(Option.updated_at).where(Option.option_id == option_id))
+        own = conn.execute(select(OptionChange.change_id, OptionChange.at).where(
+            OptionChange.option_id == option_id, OptionChange.cause == "provider")).all()
+
+    def shift(by) -> None:
+        with engine.begin() as conn:
+            conn.execute(update(Option).where(Option.option_id == option_id)
+                         .values(updated_at=was - by))
+            for change_id, at in own:
+                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
+                             .values(at=at - by))
+
+    shift(ago)
+    try:
+        yield
+    finally:
+        shift(timedelta(0))

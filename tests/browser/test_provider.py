@@ -13,11 +13,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from api.web import i18n
-from matcher.store.tables import Option, OptionChange, User
+from matcher.store.tables import Option, User
 from tests.browser.conftest import shot
+from tests.conftest import last_updated_ago
 
 PROVIDER = "truong.nghe"
 SOCIAL_WORKER = "ctv.halong"
@@ -180,18 +181,7 @@ def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(open_page, 
     """The warning shows after 30 days without the provider's own edit; pressing Save with
     nothing changed confirms the figures and the warning goes."""
     option_id = option["option_id"]
-    old = timedelta(days=31)
-    with db.connect() as conn:
-        was = conn.scalar(select(Option.updated_at).where(Option.option_id == option_id))
-        own = conn.execute(select(OptionChange.change_id, OptionChange.at).where(
-            OptionChange.option_id == option_id, OptionChange.cause == "provider")).all()
-    try:
-        with db.begin() as conn:
-            conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was - old))
-            for change_id, at in own:
-                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
-                             .values(at=at - old))
+    with last_updated_ago(db, option_id, timedelta(days=31)):
         page = open_page(PROVIDER)
         warning = page.locator(f"#option-{option_id} .stale-warning")
         assert warning.is_visible()
@@ -202,13 +192,6 @@ def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(open_page, 
         page.goto("/my/options")
         assert page.locator(f"#option-{option_id} .stale-warning").count() == 0
         assert seats_in_db(db, option_id) == option["capacity"]
-    finally:
-        with db.begin() as conn:
-            conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was))
-            for change_id, at in own:
-                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
-                             .values(at=at))
 
 
 def test_referrals_list_and_detail(open_page, web):

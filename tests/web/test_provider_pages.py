@@ -26,6 +26,7 @@ from matcher.demo_users import DEMO_PASSWORD
 from matcher.domain import Group
 from matcher.store.tables import Option, OptionChange, User
 from tests.api import server as srv
+from tests.conftest import last_updated_ago
 
 PROVIDER = "truong.nghe"
 OTHERS = ("ctv.halong", "canbo.chuongtrinh", "quantri")
@@ -295,18 +296,7 @@ def test_money_may_be_typed_with_thousands_separators(web, db, option_id):
 def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(web, db, option_id):
     """The reminder follows the provider's own last edit or confirmation, and a save with
     nothing changed confirms the figures: the reminder goes, the history says so."""
-    old = timedelta(days=45)
-    with db.connect() as conn:
-        was = conn.scalar(select(Option.updated_at).where(Option.option_id == option_id))
-        own = conn.execute(select(OptionChange.change_id, OptionChange.at).where(
-            OptionChange.option_id == option_id, OptionChange.cause == "provider")).all()
-    try:
-        with db.begin() as conn:
-            conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was - old))
-            for change_id, at in own:
-                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
-                             .values(at=at - old))
+    with last_updated_ago(db, option_id, timedelta(days=45)):
         with page_client(web, PROVIDER) as c:
             listing = c.get("/my/options").text
             card = listing.split(f'id="option-{option_id}"')[1].split("</li>")[0]
@@ -326,13 +316,6 @@ def test_an_option_not_updated_for_30_days_asks_to_confirm_its_seats(web, db, op
             assert conn.scalar(select(OptionChange.field).where(
                 OptionChange.option_id == option_id)
                 .order_by(OptionChange.change_id.desc()).limit(1)) == "confirmed"
-    finally:
-        with db.begin() as conn:
-            conn.execute(update(Option).where(Option.option_id == option_id)
-                         .values(updated_at=was))
-            for change_id, at in own:
-                conn.execute(update(OptionChange).where(OptionChange.change_id == change_id)
-                             .values(at=at))
 
 
 # --- referrals -------------------------------------------------------------------------------
