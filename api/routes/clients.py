@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
+from api.routes.directory import place_name
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
@@ -35,7 +36,6 @@ from api.schemas.clients import (
     age_on,
     no_nul,
 )
-from matcher.places import load_place_index
 from matcher.store.tables import Client, User
 from matcher.text import fold
 
@@ -79,7 +79,7 @@ def client_out(client: Client) -> ClientOut:
     return ClientOut(
         client_id=client.client_id, full_name=client.full_name, birth_date=client.birth_date,
         age=age_on(client.birth_date, date.today()), gender=client.gender,
-        group=client.group_code, place_id=client.place_id, place=_place_name(client.place_id),
+        group=client.group_code, place_id=client.place_id, place=place_name(client.place_id),
         education=client.education, disability=client.disability,
         interests=client.interests, skills=client.skills, max_travel_km=client.max_travel_km,
         needs_women_only=bool(client.needs_women_only),
@@ -91,15 +91,27 @@ def client_out(client: Client) -> ClientOut:
         created_at=client.created_at, updated_at=client.updated_at)
 
 
-def _place_name(place_id: str) -> str:
-    places = load_place_index()
-    return places.get(place_id).name if place_id in places else place_id
+def name_or_id(q: str | None) -> tuple[list, list]:
+    """The conditions and the ordering that find clients by name (with or without diacritics:
+    every folded word in the folded name) or by the start of their id, an exact name first.
+
+    Shared by the API's search and the pages' client lists. Empty text matches everyone.
+    """
+    if not q or not q.strip():
+        return [], []
+    folded = fold(q)
+    by_name = [Client.full_name_folded.like(f"%{w}%") for w in folded.split()]  # fold drops % _
+    raw = q.strip().upper()
+    escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    by_id = func.upper(Client.client_id).like(f"{escaped}%", escape="\\")
+    return ([by_id if not by_name else (by_id | and_(*by_name))],
+            [case((Client.full_name_folded == folded, 0), else_=1)])
 
 
 def _summary(client: Client) -> ClientSummary:
     return ClientSummary(client_id=client.client_id, full_name=client.full_name,
                          birth_date=client.birth_date, gender=client.gender,
-                         place_id=client.place_id, place=_place_name(client.place_id),
+                         place_id=client.place_id, place=place_name(client.place_id),
                          caseworker_id=client.caseworker_id)
 
 
@@ -166,17 +178,9 @@ def search_clients(
         no_nul(q)
     except ValueError as exc:
         raise Problem(422, str(exc), field="query.q") from None
-    where, first = [], []
+    where, first = name_or_id(q)
     if caller.role != "programme_staff":
         where.append(Client.caseworker_id == caller.user_id)
-    if q and q.strip():
-        first.append(case((Client.full_name_folded == fold(q), 0), else_=1))  # exact name
-        words = fold(q).split()
-        by_name = [Client.full_name_folded.like(f"%{w}%") for w in words]  # fold drops % and _
-        raw = q.strip().upper()
-        escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        by_id = func.upper(Client.client_id).like(f"{escaped}%", escape="\\")
-        where.append(by_id if not by_name else (by_id | and_(*by_name)))
     total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
     rows = list(session.scalars(select(Client).where(*where)
                                 .order_by(*first, Client.client_id)

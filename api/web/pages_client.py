@@ -14,13 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from api import audit
 from api.deps import SessionDep
 from api.errors import Problem
-from api.routes.clients import ClientId, create_client, read_client
-from api.routes.directory import place_ids
+from api.routes.clients import ClientId, create_client, name_or_id, read_client
+from api.routes.directory import place_ids, place_name
 from api.routes.placements import add_followup, client_followups, client_placements
 from api.routes.suggestions import explain
 from api.routing import ReleasingRoute
@@ -73,14 +73,9 @@ def _list(request: Request, session, caller, fields: dict[str, str]):
         offset = max(0, int(fields.get("offset") or 0))
     except ValueError:
         offset = 0
-    where = [Client.caseworker_id == caller.user_id]
+    where, first = name_or_id(q)
+    where.append(Client.caseworker_id == caller.user_id)
     error = None
-    if q:
-        words = fold(q).split()
-        escaped = q.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        by_id = func.upper(Client.client_id).like(f"{escaped}%", escape="\\")
-        by_name = and_(*[Client.full_name_folded.like(f"%{w}%") for w in words])
-        where.append(by_id | by_name if words else by_id)
     if group in CHOICES["group"]:
         where.append(Client.group_code == group)
     if place:
@@ -90,17 +85,15 @@ def _list(request: Request, session, caller, fields: dict[str, str]):
             error = "clients.place_unknown"
             where.append(Client.client_id.is_(None))
     total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
-    rows = list(session.scalars(select(Client).where(*where).order_by(Client.client_id)
-                                .limit(PAGE).offset(offset)))
+    rows = list(session.scalars(select(Client).where(*where)
+                                .order_by(*first, Client.client_id).limit(PAGE).offset(offset)))
     audit.record(session, caller, "search", "client", None,
                  {"n": len(rows), "client_ids": [c.client_id for c in rows]})
     session.commit()
-    places = load_place_index()
     today = date.today()
     items = [{"client_id": c.client_id, "full_name": c.full_name,
               "age": age_on(c.birth_date, today), "gender": c.gender, "group": c.group_code,
-              "place": places.get(c.place_id).name if c.place_id in places else c.place_id}
-             for c in rows]
+              "place": place_name(c.place_id)} for c in rows]
     return render(request, "client/list.html", caller, items=items, total=total,
                   offset=offset, page=PAGE, q=q, group=group, place=place, error=error,
                   choices=CHOICES)

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import audit
@@ -26,6 +26,8 @@ from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
 from api.matching import cache
 from api.routes.audit_log import audit_log
+from api.routes.clients import name_or_id
+from api.routes.directory import place_name
 from api.routes.plans import commit_plan, create_plan, get_plan, list_plans
 from api.routing import ReleasingRoute
 from api.schemas.plans import MAX_COHORT, PlanRequest
@@ -336,16 +338,7 @@ def _find_clients(session: Session, caller: Caller, q: str, place: str) -> dict[
     The same matching as the API's client search (api.routes.clients.search_clients), with
     a filter by current unit that the API's search does not have; audited the same way.
     """
-    where = []
-    first = []
-    if q.strip():
-        folded = fold(q)
-        first.append(case((Client.full_name_folded == folded, 0), else_=1))
-        by_name = [Client.full_name_folded.like(f"%{w}%") for w in folded.split()]
-        raw = q.strip().upper()
-        escaped = raw.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        by_id = func.upper(Client.client_id).like(f"{escaped}%", escape="\\")
-        where.append(by_id if not by_name else (by_id | and_(*by_name)))
+    where, first = name_or_id(q)
     if place:
         where.append(Client.place_id.in_(_places_within(place)))
     total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
@@ -363,9 +356,8 @@ def _places_within(unit: str) -> list[str]:
 
 
 def _client_row(c: Client) -> dict[str, Any]:
-    places = load_place_index()
-    place = places.get(c.place_id).name if c.place_id in places else c.place_id
-    return {"client_id": c.client_id, "full_name": c.full_name or "", "place": place,
+    return {"client_id": c.client_id, "full_name": c.full_name or "",
+            "place": place_name(c.place_id),
             "group": c.group_code, "birth_date": c.birth_date}
 
 
