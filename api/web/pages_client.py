@@ -166,7 +166,7 @@ def client_page(request: Request, session, caller, client_id: str, *, status: in
     client = read_client(client_id, session, caller)
     placements = client_placements(client_id, session, caller)
     followups = client_followups(client_id, session, caller)
-    options = _option_names(session, [p.option_id for p in placements])
+    options = option_names(session, [p.option_id for p in placements])
     context = {"client": client, "placements": placements, "followups": followups,
                "options": options, "why_not": None, "why_query": "", "followup_errors": {},
                "created": request.query_params.get("created") == "1",
@@ -175,7 +175,8 @@ def client_page(request: Request, session, caller, client_id: str, *, status: in
     return render(request, "client/detail.html", caller, status=status, **context)
 
 
-def _option_names(session, option_ids: list[str]) -> dict[str, dict]:
+def option_names(session, option_ids: list[str]) -> dict[str, dict]:
+    """Title, kind and provider of each of these options, by option id."""
     if not option_ids:
         return {}
     rows = session.execute(select(Option.option_id, Option.title, Option.kind, Provider.name)

@@ -25,9 +25,10 @@ from api.routes.suggestions import read_suggestion, suggest_for_client
 from api.routing import ReleasingRoute
 from api.schemas.clients import DecisionIn, OutcomeIn, SuggestIn
 from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
+from api.web.pages_client import option_names
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher.store.tables import Option, Placement, Provider
+from matcher.store.tables import Placement
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -108,11 +109,7 @@ def _placement_page(request: Request, session, caller, placement_id: str, *,
                     errors: dict | None = None, status: int = 200):
     placement = read_placement(placement_id, session, caller)
     client = read_client(placement.client_id, session, caller)
-    option = session.execute(
-        select(Option.option_id, Option.title, Option.kind, Option.start_date,
-               Provider.name.label("provider"))
-        .join(Provider, Provider.provider_id == Option.provider_id)
-        .where(Option.option_id == placement.option_id)).first()
+    option = option_names(session, [placement.option_id]).get(placement.option_id)
     start = placement.start_date
     due = {3: start + timedelta(days=91), 6: start + timedelta(days=182)}
     today = date.today()
