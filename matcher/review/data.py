@@ -127,7 +127,7 @@ def fingerprint(session: Session) -> tuple:
 def load_review_data(engine: Engine | Session, model_dir: Path, *,
                      out_of_fold: bool = True) -> ReviewData:
     """Read the store and score its history (see the module docstring)."""
-    with _session(engine) as session:
+    with session_of(engine) as session:
         catalog = load_catalog(session)
         clients = load_clients(session)
         placements = load_placements(session)
@@ -341,7 +341,9 @@ def _annotate_entries(entries: pd.DataFrame, lists: pd.DataFrame, clients: pd.Da
     return out
 
 
-def _session(source):
+def session_of(source):
+    """A context giving a session on ``source``: the session itself (left open), or a new
+    session on an engine (closed at the end)."""
     from contextlib import nullcontext
     return nullcontext(source) if isinstance(source, Session) else Session(source)
 

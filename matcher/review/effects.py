@@ -144,15 +144,11 @@ def placement_effects(engine: Engine | Session, *, min_placed_kind: int = MIN_PL
         raise TypeError("placement_effects needs a SQLAlchemy Engine or Session, "
                         f"not {type(engine).__name__}")
     from matcher.catalog import load_catalog, load_clients, load_followups, load_placements
+    from matcher.review.data import session_of
 
-    if isinstance(engine, Session):
-        session = engine
+    with session_of(engine) as session:
         frames = (load_clients(session), load_placements(session),
                   load_catalog(session).options, load_followups(session))
-    else:
-        with Session(engine) as session:
-            frames = (load_clients(session), load_placements(session),
-                      load_catalog(session).options, load_followups(session))
     return estimate_effects(*frames, min_placed_kind=min_placed_kind,
                             min_placed_provider=min_placed_provider, trim=trim,
                             list_small_providers=list_small_providers)
