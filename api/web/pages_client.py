@@ -20,7 +20,7 @@ from api import audit
 from api.deps import SessionDep
 from api.errors import Problem
 from api.routes.clients import ClientId, create_client, name_or_id, read_client
-from api.routes.directory import place_ids, place_name
+from api.routes.directory import list_options, place_ids, place_name
 from api.routes.placements import add_followup, client_followups, client_placements
 from api.routes.suggestions import explain
 from api.routing import ReleasingRoute
@@ -31,7 +31,6 @@ from api.web.session import CSRF, PageCaller, need
 from matcher import domain
 from matcher.places import PlaceNotFound, load_place_index
 from matcher.store.tables import Client, Option, Provider
-from matcher.text import fold
 from matcher.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
@@ -199,7 +198,7 @@ def why_not(request: Request, client_id: ClientId, session: SessionDep, caller: 
     need(caller, "social_worker")
     query = option.strip()
     answers = []
-    for option_id, title, provider in _find_options(session, query):
+    for option_id, title, provider in _find_options(session, caller, query):
         try:
             answer = explain(client_id, option_id, session, caller)
         except Problem as exc:
@@ -212,8 +211,9 @@ def why_not(request: Request, client_id: ClientId, session: SessionDep, caller: 
                        why_query=query)
 
 
-def _find_options(session, query: str, limit: int = 3) -> list[tuple[str, str, str]]:
-    """An option id as typed, or the options whose title or provider holds the words."""
+def _find_options(session, caller, query: str, limit: int = 3) -> list[tuple[str, str, str]]:
+    """An option id as typed, or the options whose title or provider holds the words (the
+    directory's own word search)."""
     if not query:
         return []
     rows = session.execute(select(Option.option_id, Option.title, Provider.name)
@@ -221,19 +221,8 @@ def _find_options(session, query: str, limit: int = 3) -> list[tuple[str, str, s
                            .where(func.upper(Option.option_id) == query.upper())).all()
     if rows:
         return [tuple(r) for r in rows]
-    words = fold(query)
-    if not words:
-        return []
-    found = []
-    for r in session.execute(select(Option.option_id, Option.title, Provider.name,
-                                    Provider.name_folded)
-                             .join(Provider, Provider.provider_id == Option.provider_id)
-                             .order_by(Option.option_id)):
-        if words in fold(r.title) or words in (r.name_folded or ""):
-            found.append((r.option_id, r.title, r.name))
-            if len(found) == limit:
-                break
-    return found
+    page = list_options(session, caller, q=query, limit=limit, offset=0)
+    return [(o.option_id, o.title, o.provider_name) for o in page.items]
 
 
 @router.post("/clients/{client_id}/followups", dependencies=[CSRF])
