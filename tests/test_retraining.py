@@ -16,7 +16,7 @@ from matcher.outcomes import load_training_set
 from matcher.outcomes.retrain import holdout_mask, list_versions, retrain
 from matcher.store.db import make_engine
 from tests.api import server as srv
-from tests.api.conftest import seeded_database
+from tests.conftest import seeded_database
 
 RECORDED = 40  # outcomes recorded through the API before the retrain
 

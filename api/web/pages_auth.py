@@ -12,10 +12,11 @@ from api.auth import tokens
 from api.deps import SessionDep, SettingsDep
 from api.errors import Problem
 from api.routes.auth import sign_in
+from api.routes.model import current
 from api.routing import ReleasingRoute
 from api.web import i18n
 from api.web.render import render
-from api.web.session import CSRF, PageCaller, local_path
+from api.web.session import CSRF, PageCaller, local_path, need
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -71,9 +72,6 @@ def switch_language(code: str, next: str | None = None) -> RedirectResponse:  # 
 
 @router.get("/admin")
 def admin_home(request: Request, caller: PageCaller, settings: SettingsDep):
-    from api.routes.model import current
-    from api.web.session import need
-
     need(caller, "admin")
     try:
         model = current(settings)

@@ -7,6 +7,4 @@ changes (its own clients, its own seats) and never relies on another test's writ
 
 from __future__ import annotations
 
-from tests.conftest import seeded_database  # noqa: F401 - used by the API tests
-
 # The servers (api, web), the model they serve and the db fixture are in tests/conftest.py.

@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from tests.api import server as srv
-from tests.api.conftest import seeded_database
 from tests.api.fixtures import add_clients_with_suggestion, add_open_option, seats_and_placements
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, seeded_database
 
 SEATS, REQUESTS = 10, 200
 

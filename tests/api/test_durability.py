@@ -30,8 +30,7 @@ from sqlalchemy import Engine, func, select, text
 from matcher.store.db import make_engine
 from matcher.store.tables import AuditEntry, Client, Option, Placement, Plan
 from tests.api import server as srv
-from tests.api.conftest import seeded_database
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, seeded_database
 from tests.importing.helpers import snapshot
 
 STAFF = "canbo.chuongtrinh"

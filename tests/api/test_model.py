@@ -89,7 +89,7 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
     import httpx
 
     from tests.api import server as srv
-    from tests.api.conftest import seeded_database
+    from tests.conftest import seeded_database
 
     models = tmp_path / "models"
     shutil.copytree(trained_model_dir, models)
