@@ -29,10 +29,13 @@ from matcher.features import (
     PreparedOptions,
     WishIndex,
     client_features,
+    describe_clients,
     pair_features,
+    pair_side,
     prepare_options,
 )
 from matcher.outcomes import OutcomeModel, PriorModel, current_model
+from matcher.outcomes.split import SplitScorer
 from matcher.places import PlaceIndex, load_place_index
 from matcher.profiles import ClientProfile, profiles_frame
 from matcher.ranking import Weights, score, top_k_diverse
@@ -105,6 +108,7 @@ class Matcher:
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
     _records: list[dict[str, Any]] | None = None
     _trade_index: Any = None
+    _option_scores: tuple[list[str], np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         # All place-to-place distances once (a few hundred places): a client's distances to
@@ -268,9 +272,13 @@ class Matcher:
                             {k: v[rows] for k, v in self._arrays.items()},
                             distance, people.age[client])
         client, pair_local, rows, distance = client[ok], pair_local[ok], rows[ok], distance[ok]
+        frame = people.frame.iloc[who].reset_index(drop=True)
+        split = getattr(self.model, "split", None)
+        if split is not None:
+            wish, p = self._split_scores(split, frame, pair_local, rows, distance, on)
+            return CohortCandidates(client, rows, distance, wish, p, len(people.clients))
         wish = np.empty(len(rows))
         p = np.empty(len(rows))
-        frame = people.frame.iloc[who].reset_index(drop=True)
         for lo in range(0, len(rows), PREDICT_ROWS):
             part = slice(lo, lo + PREDICT_ROWS)
             feats = pair_features(frame, self.prepared.take(rows[part]),
@@ -279,6 +287,35 @@ class Matcher:
             wish[part] = feats["wish_match"].to_numpy(float)
             p[part] = self.model.predict(feats)
         return CohortCandidates(client, rows, distance, wish, p, len(people.clients))
+
+    def _split_scores(self, split: SplitScorer, frame: pd.DataFrame, pair_local: np.ndarray,
+                      rows: np.ndarray, distance: np.ndarray,
+                      on: date) -> tuple[np.ndarray, np.ndarray]:
+        """Wish match and P(success) of a chunk's pairs (client ``frame`` row
+        ``pair_local[i]``, catalogue row ``rows[i]``) from the model's per-client,
+        per-option and per-pair parts: only the last is computed pair by pair."""
+        if self._option_scores is None:
+            kinds, code = np.unique(self.prepared.columns["kind"].astype(str),
+                                    return_inverse=True)
+            self._option_scores = (list(kinds), code, split.option_part(self.prepared.columns))
+        kinds, kind_code, option_part = self._option_scores
+        side = describe_clients(frame, self.wish)
+        client_columns = {**side.columns, "age": side.ages(on)}
+        client_part = split.client_part(client_columns, kinds)
+        wish = np.empty(len(rows))
+        p = np.empty(len(rows))
+        for lo in range(0, len(rows), PREDICT_ROWS):
+            part = slice(lo, lo + PREDICT_ROWS)
+            who, opt = pair_local[part], rows[part]
+            pair = pair_side(side, self.prepared, opt, who, distance[part])
+            pair.update(age=client_columns["age"][who],
+                        max_travel_km=client_columns["max_travel_km"][who],
+                        kind=self.prepared.columns["kind"][opt])
+            raw = client_part[who, kind_code[opt]] + option_part[opt] \
+                + split.pair_part(pair, len(opt))
+            wish[part] = pair["wish_match"]
+            p[part] = split.probability(raw)
+        return wish, p
 
     def _within_reach(self, client: ClientProfile) -> tuple[np.ndarray, np.ndarray]:
         """Catalogue rows in places within the client's travel limit, and their distances."""

@@ -32,9 +32,10 @@ from matcher.provider_stats import SHRINK_M, FeatureContext
 from matcher.wishes import SECTOR_CREDIT, WishIndex
 
 __all__ = [
-    "CATEGORICAL", "FEATURES", "MONOTONIC", "NUMERIC", "SECTOR_CREDIT", "SHRINK_M",
-    "EDUCATION_LEVEL", "FeatureContext", "PreparedOptions", "WishIndex", "area_keys",
-    "client_features", "monotonic_cst", "pair_features", "prepare_options",
+    "CATEGORICAL", "CLIENT_SIDE", "FEATURES", "MONOTONIC", "NUMERIC", "OPTION_SIDE",
+    "PAIR_SIDE", "SECTOR_CREDIT", "SHRINK_M", "EDUCATION_LEVEL", "ClientSide", "FeatureContext",
+    "PreparedOptions", "WishIndex", "area_keys", "client_features", "describe_clients",
+    "monotonic_cst", "pair_features", "pair_side", "prepare_options",
 ]
 
 CATEGORICAL: list[str] = ["gender", "group", "disability", "kind", "primary_trade", "sector"]
@@ -59,6 +60,24 @@ NUMERIC: list[str] = [
     "area_rate_shrunk",    # past success in the option's sector there (shrunk, out of fold)
 ]
 FEATURES: list[str] = CATEGORICAL + NUMERIC
+#: What each feature describes. A linear score is then a sum of a client's part, an option's
+#: part and the pair's part, which a cohort computes once per client, once per option and
+#: only the last per pair (matcher.outcomes.split).
+CLIENT_SIDE: list[str] = [
+    "gender", "group", "disability", "wish_stated", "age", "education", "max_travel_km",
+    "needs_women_only", "household_poor", "ethnic_minority", "married",
+    "prior_income_vnd_month",
+]
+OPTION_SIDE: list[str] = [
+    "kind", "primary_trade", "sector", "cost_vnd", "wage_vnd_day", "duration_weeks",
+    "women_only", "sign_language", "accepts_records", "hazardous", "provider_rate_shrunk",
+    "provider_n_log",
+]
+PAIR_SIDE: list[str] = [
+    "wish_match", "skill_match", "distance_km", "over_travel_km", "deaf_sign_language",
+    "women_only_match", "record_accepted", "hazard_disability", "area_rural",
+    "area_rate_shrunk",
+]
 _CATEGORICAL = frozenset(CATEGORICAL)
 
 #: What is known before any data (DESIGN.md): success does not rise with distance nor fall
@@ -295,7 +314,6 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
     }
     district, rural = district_codes([client.place_id])
     pair = _pair_columns(
-        prepared,
         wish_match=_best(both[0], prepared.trade_rows),
         skill_match=_best(skills[0], prepared.trade_rows),
         distance=distance,
@@ -304,6 +322,8 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
         needs_women_only=np.full(n, bool(client.needs_women_only)),
         has_record=np.full(n, client.group in _RECORD_GROUPS),
         hazard_prone=np.full(n, client.disability in _HAZARD_DISABILITIES),
+        sign_language=prepared.sign_language, women_only=prepared.women_only,
+        accepts_records=prepared.accepts_records, hazardous=prepared.hazardous,
     )
     data = {**{k: _repeat(v, n) for k, v in client_side.items()}, **prepared.columns, **pair,
             **prepared.area(district[0], rural[0])}
@@ -353,7 +373,64 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
         n = len(rows)
     if len(options) != n:
         raise ValueError(f"{n} clients but {len(options)} options: pairs must be aligned")
-    # Many pairs share a client and many clients share a phrase: vectors per distinct text.
+    side = describe_clients(clients, wish)
+    client_side = {k: v[rows] for k, v in side.columns.items()}
+    client_side["age"] = _age_years(side.born[rows], on, n)
+    pair = side.pair_columns(rows, options.trade_rows, distance_km,
+                             sign_language=options.sign_language,
+                             women_only=options.women_only,
+                             accepts_records=options.accepts_records,
+                             hazardous=options.hazardous)
+    area = options.area(side.district[rows], side.rural[rows])
+    return _frame({**client_side, **options.columns, **pair, **area}, n)
+
+
+# --- a cohort: each client described once, the pairs from the un-taken options ---------------
+
+
+@dataclass(frozen=True)
+class ClientSide:
+    """What the features need of each client, one row per client (not per pair).
+
+    ``columns`` holds the client columns of :data:`FEATURES` but the age (which depends on
+    the day it is counted on); the rest are what the pair columns are built from.
+    """
+
+    columns: dict[str, np.ndarray]
+    born: np.ndarray  # datetime64[D]
+    both: np.ndarray  # credited wish vectors from interests and skills
+    skills: np.ndarray  # credited wish vectors from the skills alone
+    travel_limit: np.ndarray
+    deaf: np.ndarray
+    needs_women_only: np.ndarray
+    has_record: np.ndarray
+    hazard_prone: np.ndarray
+    district: np.ndarray
+    rural: np.ndarray
+
+    def ages(self, on: date) -> np.ndarray:
+        return _age_years(self.born, on, len(self.born))
+
+    def pair_columns(self, client_rows: np.ndarray, trade_rows: np.ndarray,
+                     distance_km: np.ndarray, *, sign_language: np.ndarray,
+                     women_only: np.ndarray, accepts_records: np.ndarray,
+                     hazardous: np.ndarray) -> dict[str, np.ndarray]:
+        """The pair columns of :data:`PAIR_SIDE` but the area's: pair i is client
+        ``client_rows[i]`` with the option whose values are at position i of the others."""
+        return _pair_columns(
+            wish_match=_best(self.both, trade_rows, client_rows),
+            skill_match=_best(self.skills, trade_rows, client_rows),
+            distance=np.asarray(distance_km, dtype=float).reshape(len(client_rows)),
+            travel_limit=self.travel_limit[client_rows], deaf=self.deaf[client_rows],
+            needs_women_only=self.needs_women_only[client_rows],
+            has_record=self.has_record[client_rows],
+            hazard_prone=self.hazard_prone[client_rows], sign_language=sign_language,
+            women_only=women_only, accepts_records=accepts_records, hazardous=hazardous)
+
+
+def describe_clients(clients: pd.DataFrame, wish: WishIndex) -> ClientSide:
+    """Each client of a frame with :data:`matcher.catalog.CLIENT_COLUMNS`, described once."""
+    # Many clients share a phrase: wish vectors per distinct text.
     interests = _text_vectors(wish, clients["interests"])
     skills = _text_vectors(wish, clients["skills"])
     both = np.maximum(interests, skills)
@@ -361,8 +438,8 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
     group = _text(clients["group_code"])
     travel = _number(clients["max_travel_km"])
     needs_women_only = _bool(clients["needs_women_only"])
-    born = pd.to_datetime(pd.Series(clients["birth_date"])).to_numpy("datetime64[D]")
-    client_side = {
+    district, rural = district_codes(clients["place_id"])
+    columns = {
         "gender": _text(clients["gender"]),
         "group": group,
         "disability": disability,
@@ -376,41 +453,54 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
         "prior_income_vnd_month": _number(clients["prior_income_vnd_month"]),
         "wish_stated": (both[:, :-1].max(axis=1) > 0).astype(float),
     }
-    client_side = {k: v[rows] for k, v in client_side.items()}
-    client_side["age"] = _age_years(born[rows], on, n)
-    pair = _pair_columns(
-        options,
-        wish_match=_best(both, options.trade_rows, rows),
-        skill_match=_best(skills, options.trade_rows, rows),
-        distance=np.asarray(distance_km, dtype=float).reshape(n),
-        travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel)[rows],
-        deaf=(disability == "deaf")[rows],
-        needs_women_only=needs_women_only[rows],
-        has_record=np.isin(group, _RECORD_GROUPS)[rows],
-        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES)[rows],
-    )
-    district, rural = district_codes(clients["place_id"])
-    area = options.area(district[rows], rural[rows])
-    return _frame({**client_side, **options.columns, **pair, **area}, n)
+    return ClientSide(
+        columns=columns,
+        born=pd.to_datetime(pd.Series(clients["birth_date"])).to_numpy("datetime64[D]"),
+        both=both, skills=skills,
+        travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel),
+        deaf=disability == "deaf", needs_women_only=needs_women_only,
+        has_record=np.isin(group, _RECORD_GROUPS),
+        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES),
+        district=district, rural=rural)
+
+
+def pair_side(side: ClientSide, prepared: PreparedOptions, option_rows: np.ndarray,
+              client_rows: np.ndarray, distance_km: np.ndarray) -> dict[str, np.ndarray]:
+    """Every :data:`PAIR_SIDE` column of the pairs (client ``client_rows[i]``, catalogue
+    option ``option_rows[i]``), read from the un-taken options: the pair's side of a cohort's
+    score without gathering each option's own columns for every pair."""
+    pair = side.pair_columns(
+        client_rows, prepared.trade_rows[option_rows], distance_km,
+        sign_language=prepared.sign_language[option_rows],
+        women_only=prepared.women_only[option_rows],
+        accepts_records=prepared.accepts_records[option_rows],
+        hazardous=prepared.hazardous[option_rows])
+    is_job = prepared.is_job[option_rows]
+    pair["area_rural"] = np.where(is_job, prepared.rural[option_rows],
+                                  side.rural[client_rows]).astype(float)
+    pair["area_rate_shrunk"] = prepared.area_rate[side.district[client_rows], option_rows]
+    return pair
 
 
 # --- shared pieces ---------------------------------------------------------------------------
 
 
-def _pair_columns(options: PreparedOptions, *, wish_match: np.ndarray, skill_match: np.ndarray,
-                  distance: np.ndarray, travel_limit: np.ndarray, deaf: np.ndarray,
-                  needs_women_only: np.ndarray, has_record: np.ndarray,
-                  hazard_prone: np.ndarray) -> dict[str, np.ndarray]:
-    sign = np.where(options.sign_language, 1.0, -1.0)
+def _pair_columns(*, wish_match: np.ndarray, skill_match: np.ndarray, distance: np.ndarray,
+                  travel_limit: np.ndarray, deaf: np.ndarray, needs_women_only: np.ndarray,
+                  has_record: np.ndarray, hazard_prone: np.ndarray, sign_language: np.ndarray,
+                  women_only: np.ndarray, accepts_records: np.ndarray,
+                  hazardous: np.ndarray) -> dict[str, np.ndarray]:
+    """The pair columns from the client's and the option's values, aligned by pair."""
+    sign = np.where(sign_language, 1.0, -1.0)
     return {
         "wish_match": wish_match,
         "skill_match": skill_match,
         "distance_km": distance,
         "over_travel_km": np.maximum(distance - travel_limit, 0.0),
         "deaf_sign_language": np.where(deaf, sign, 0.0),
-        "women_only_match": (needs_women_only & options.women_only).astype(float),
-        "record_accepted": (has_record & options.accepts_records).astype(float),
-        "hazard_disability": (hazard_prone & options.hazardous).astype(float),
+        "women_only_match": (needs_women_only & women_only).astype(float),
+        "record_accepted": (has_record & accepts_records).astype(float),
+        "hazard_disability": (hazard_prone & hazardous).astype(float),
     }
 
 

@@ -11,6 +11,8 @@ pipeline shape is simply not compiled and the pipeline is used.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -62,18 +64,32 @@ class CompiledScorer:
         except (TypeError, KeyError, AttributeError):
             return None
 
+    @property
+    def names(self) -> list[str]:
+        """Every column the score sums over (derived terms included)."""
+        return self.numeric + self.categorical
+
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         derived = pair_terms(X)
+        columns = {name: derived[name] if name in derived else X[name].to_numpy()
+                   for name in self.names}
+        return self.const + self.contributions(columns, self.names, len(X))
 
-        def column(name: str) -> np.ndarray:
-            return derived[name] if name in derived else X[name].to_numpy()
+    def contributions(self, columns: Mapping[str, np.ndarray], names: Iterable[str],
+                      n: int) -> np.ndarray:
+        """The part of the score the columns ``names`` add, for ``n`` rows of ``columns``.
 
+        The score is a sum over columns (plus :attr:`const`), so that any split of the
+        columns gives parts that add up to it (matcher.outcomes.split)."""
         # Column by column, never the rows × columns matrix: a cohort's chunk has millions
         # of rows, and one pass per column is both lighter and faster than stacking.
-        score = np.full(len(X), self.const)
+        score = np.zeros(n)
+        wanted = set(names)
         flag_weight = dict(zip(self.flagged.tolist(), self.w_flag.tolist(), strict=True))
         for i, name in enumerate(self.numeric):
-            values = np.asarray(column(name), float)
+            if name not in wanted:
+                continue
+            values = np.asarray(columns[name], float)
             missing = np.isnan(values)
             if missing.any():
                 score += np.where(missing, self.medians[i], values) * self.w_value[i]
@@ -82,7 +98,9 @@ class CompiledScorer:
             else:
                 score += values * self.w_value[i]
         for name, coefficient in zip(self.categorical, self.coefficients, strict=True):
-            values = np.asarray(column(name), object)
+            if name not in wanted:
+                continue
+            values = np.asarray(columns[name], object)
             if len(values) <= FACTORIZE_FROM:
                 score += np.fromiter((coefficient.get(v, 0.0) for v in values), float,
                                      len(values))

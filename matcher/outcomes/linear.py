@@ -68,27 +68,46 @@ class PairTerms(TransformerMixin, BaseEstimator):
         return np.asarray(names + list(DERIVED_NUMERIC) + DERIVED_CATEGORICAL, dtype=object)
 
 
-def pair_terms(X: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The interaction terms of one frame of features, as arrays by name."""
-    distance = X["distance_km"].to_numpy(float)
-    age = X["age"].to_numpy(float)
-    limit = X["max_travel_km"].to_numpy(float)
-    limit = np.where(np.isnan(limit), DEFAULT_TRAVEL_KM, limit)
-    kind = X["kind"].to_numpy(object)
-    group = X["group"].to_numpy(object)
-    terms = {
-        "wish_exact": (X["wish_match"].to_numpy(float) >= 0.99).astype(float),
-        "distance_young": distance * (age < YOUNG_AGE),
-        "distance_short_limit": distance * (limit < SHORT_LIMIT_KM),
-        "age_from_settled": np.minimum(((age - SETTLED_AGE) / 10.0) ** 2, 4.0),
-        # unknown education: lower secondary, the most common level
-        "education_training": np.nan_to_num(X["education"].to_numpy(float), nan=2.0)
-        * (kind == "training"),
-        "records_job": X["record_accepted"].to_numpy(float) * (kind == "job"),
-        "poor_livelihood": X["household_poor"].to_numpy(float) * (kind == "livelihood"),
-        "group_kind": pasted(group, kind),
-    }
-    return terms
+#: The derived terms that depend on the client and the option's kind alone (not on the
+#: pair's distance or match): a cohort computes them once per client and kind.
+CLIENT_KIND_TERMS: tuple[str, ...] = ("age_from_settled", "education_training",
+                                      "poor_livelihood", "group_kind")
+
+
+def _number(X: Any, name: str) -> np.ndarray:
+    return np.asarray(X[name], dtype=float)
+
+
+def _travel_limit(X: Any) -> np.ndarray:
+    limit = _number(X, "max_travel_km")
+    return np.where(np.isnan(limit), DEFAULT_TRAVEL_KM, limit)
+
+
+def _kind_is(X: Any, kind: str) -> np.ndarray:
+    return np.asarray(X["kind"], dtype=object) == kind
+
+
+_TERMS = {
+    "wish_exact": lambda X: (_number(X, "wish_match") >= 0.99).astype(float),
+    "distance_young": lambda X: _number(X, "distance_km") * (_number(X, "age") < YOUNG_AGE),
+    "distance_short_limit": lambda X: _number(X, "distance_km")
+    * (_travel_limit(X) < SHORT_LIMIT_KM),
+    "age_from_settled": lambda X: np.minimum(((_number(X, "age") - SETTLED_AGE) / 10.0) ** 2,
+                                             4.0),
+    # unknown education: lower secondary, the most common level
+    "education_training": lambda X: np.nan_to_num(_number(X, "education"), nan=2.0)
+    * _kind_is(X, "training"),
+    "records_job": lambda X: _number(X, "record_accepted") * _kind_is(X, "job"),
+    "poor_livelihood": lambda X: _number(X, "household_poor") * _kind_is(X, "livelihood"),
+    "group_kind": lambda X: pasted(np.asarray(X["group"], dtype=object),
+                                   np.asarray(X["kind"], dtype=object)),
+}
+
+
+def pair_terms(X: Any, names: Any = None) -> dict[str, np.ndarray]:
+    """The interaction terms of one frame of features (or a mapping of its columns as
+    arrays), by name: all of them, or only ``names``."""
+    return {name: _TERMS[name](X) for name in (_TERMS if names is None else names)}
 
 
 class CategoryCodes(TransformerMixin, BaseEstimator):

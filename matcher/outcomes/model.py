@@ -25,6 +25,7 @@ from matcher.provider_stats import FeatureContext
 
 from .calibration import sigmoid
 from .fast import CompiledScorer
+from .split import SplitScorer
 
 PRIOR_VERSION = "prior"
 #: The transparent prior: P = BASE + WISH·wish_match − KM·min(distance_km, KM_CAP), clipped
@@ -118,6 +119,12 @@ class OutcomeModel:
         self.calibration = (float(calibration[0]), float(calibration[1]))
         self.context = context
         self.compiled = CompiledScorer.compile(pipeline)
+        self.split: SplitScorer | None = None
+        if self.compiled is not None:
+            try:
+                self.split = SplitScorer(self.compiled, self.calibration)
+            except TypeError:  # a model of another shape: scored by whole frames
+                self.split = None
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """P(success at 6 months) for each row of a :data:`FEATURES` frame.
@@ -148,6 +155,7 @@ class PriorModel:
     is_prior = True
     version = PRIOR_VERSION
     note = PRIOR_NOTE
+    split = None  # not a sum of per-column parts: cohorts are scored by whole frames
 
     def __init__(self) -> None:
         self.context = FeatureContext.empty()

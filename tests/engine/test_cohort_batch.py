@@ -117,3 +117,35 @@ def test_best_per_client_takes_the_highest_p_and_the_lower_row_on_ties():
     assert best.client.tolist() == [0, 0, 2, 2, 5]
     assert best.rows.tolist() == [4, 9, 3, 8, 2]  # client 0: 0.9, then 0.7 at the lower row
     assert _best_per_client(c, 1).rows.tolist() == [9, 8, 2]
+
+
+def test_split_scores_equal_whole_feature_frames(matcher, profiles, monkeypatch):
+    # A cohort sums per-client, per-option and per-pair parts of the score; scoring whole
+    # feature frames instead (as for a model of another shape) gives the same numbers.
+    assert matcher.model.split is not None
+    clients = profiles[:200]
+    split = matcher.cohort_candidates(clients, on=ON)
+    monkeypatch.setattr(matcher.model, "split", None)
+    whole = matcher.cohort_candidates(clients, on=ON)
+    np.testing.assert_array_equal(split.rows, whole.rows)
+    np.testing.assert_array_equal(split.wish, whole.wish)
+    np.testing.assert_allclose(split.p_success, whole.p_success, rtol=0, atol=1e-12)
+    assert np.ptp(split.p_success) > 0.1  # the scores differ across pairs: a real check
+
+
+def test_feature_sides_cover_every_feature_once():
+    from matcher.features import CLIENT_SIDE, FEATURES, OPTION_SIDE, PAIR_SIDE
+
+    sides = CLIENT_SIDE + OPTION_SIDE + PAIR_SIDE
+    assert sorted(sides) == sorted(FEATURES) and len(set(sides)) == len(sides)
+
+
+def test_a_model_with_a_column_of_no_known_side_is_not_split(matcher):
+    import copy
+
+    from matcher.outcomes.split import SplitScorer
+
+    compiled = copy.copy(matcher.model.compiled)
+    compiled.numeric = [*compiled.numeric, "something_new"]
+    with pytest.raises(TypeError, match="something_new"):
+        SplitScorer(compiled, matcher.model.calibration)
