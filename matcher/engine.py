@@ -26,9 +26,11 @@ from matcher import reasons as R
 from matcher.catalog import Catalog, load_catalog, load_clients, load_placements
 from matcher.evidence import EvidenceIndex
 from matcher.features import (
+    ClientSide,
     PreparedOptions,
     WishIndex,
     client_features,
+    describe_client,
     describe_clients,
     pair_features,
     pair_side,
@@ -171,15 +173,22 @@ class Matcher:
             pool = int((self._arrays["kind"] == kind).sum())
         result = check(client, {k: v[near] for k, v in self._arrays.items()}, distance, on)
         rows = near[result.eligible]
-        feats = client_features(client, self.prepared.take(rows),
-                                distance_km=distance[result.eligible], wish=self.wish, on=on)
-        p = self.model.predict(feats) if len(rows) else np.zeros(0)
+        split = getattr(self.model, "split", None)
+        if split is not None:
+            wish, p = self._split_scores(split, describe_client(client, self.wish), on,
+                                         np.zeros(len(rows), dtype=np.intp), rows,
+                                         distance[result.eligible])
+        else:
+            feats = client_features(client, self.prepared.take(rows),
+                                    distance_km=distance[result.eligible], wish=self.wish,
+                                    on=on)
+            wish = feats["wish_match"].to_numpy(float)
+            p = self.model.predict(feats) if len(rows) else np.zeros(0)
         excluded = {code: int(mask.sum()) for code, mask in result.failed.items() if mask.any()}
         out_of_reach = pool - len(near)
         if out_of_reach:
             excluded["too_far"] = excluded.get("too_far", 0) + out_of_reach
-        return Candidates(rows, distance[result.eligible], feats["wish_match"].to_numpy(float),
-                          p, result, excluded)
+        return Candidates(rows, distance[result.eligible], wish, p, result, excluded)
 
     def cohort_candidates(self, clients: list[ClientProfile], *, on: date | None = None,
                           max_options: int | None = None) -> CohortCandidates:
@@ -275,7 +284,8 @@ class Matcher:
         frame = people.frame.iloc[who].reset_index(drop=True)
         split = getattr(self.model, "split", None)
         if split is not None:
-            wish, p = self._split_scores(split, frame, pair_local, rows, distance, on)
+            wish, p = self._split_scores(split, describe_clients(frame, self.wish), on,
+                                         pair_local, rows, distance)
             return CohortCandidates(client, rows, distance, wish, p, len(people.clients))
         wish = np.empty(len(rows))
         p = np.empty(len(rows))
@@ -288,18 +298,17 @@ class Matcher:
             p[part] = self.model.predict(feats)
         return CohortCandidates(client, rows, distance, wish, p, len(people.clients))
 
-    def _split_scores(self, split: SplitScorer, frame: pd.DataFrame, pair_local: np.ndarray,
-                      rows: np.ndarray, distance: np.ndarray,
-                      on: date) -> tuple[np.ndarray, np.ndarray]:
-        """Wish match and P(success) of a chunk's pairs (client ``frame`` row
-        ``pair_local[i]``, catalogue row ``rows[i]``) from the model's per-client,
-        per-option and per-pair parts: only the last is computed pair by pair."""
+    def _split_scores(self, split: SplitScorer, side: ClientSide, on: date,
+                      pair_local: np.ndarray, rows: np.ndarray,
+                      distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Wish match and P(success) of pairs (client ``pair_local[i]`` of ``side``,
+        catalogue row ``rows[i]``) from the model's per-client, per-option and per-pair
+        parts: only the last is computed pair by pair."""
         if self._option_scores is None:
             kinds, code = np.unique(self.prepared.columns["kind"].astype(str),
                                     return_inverse=True)
             self._option_scores = (list(kinds), code, split.option_part(self.prepared.columns))
         kinds, kind_code, option_part = self._option_scores
-        side = describe_clients(frame, self.wish)
         client_columns = {**side.columns, "age": side.ages(on)}
         client_part = split.client_part(client_columns, kinds)
         wish = np.empty(len(rows))

@@ -34,7 +34,8 @@ from matcher.wishes import SECTOR_CREDIT, WishIndex
 __all__ = [
     "CATEGORICAL", "CLIENT_SIDE", "FEATURES", "MONOTONIC", "NUMERIC", "OPTION_SIDE",
     "PAIR_SIDE", "SECTOR_CREDIT", "SHRINK_M", "EDUCATION_LEVEL", "ClientSide", "FeatureContext",
-    "PreparedOptions", "WishIndex", "area_keys", "client_features", "describe_clients",
+    "PreparedOptions", "WishIndex", "area_keys", "client_features", "describe_client",
+    "describe_clients",
     "monotonic_cst", "pair_features", "pair_side", "prepare_options",
 ]
 
@@ -100,6 +101,8 @@ EDUCATION_LEVEL: dict[str, float] = {
 _HAZARD_DISABILITIES = ("blind", "physical")
 _RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
 _DAYS_PER_YEAR = 365.2425
+#: Up to this many rows, plain Python beats pandas' per-call set-up (one suggestion's client).
+_FEW = 16
 
 
 def monotonic_cst(columns: Sequence[str]) -> list[int]:
@@ -176,6 +179,7 @@ class _PlaceTable:
     district: np.ndarray  # code of each place's former district
     rural: np.ndarray  # float: 1 for a rural commune (xã)
     districts: pd.Index  # the district names, in code order
+    by_id: dict[str, tuple[int, float]]  # the same by place id, for a few look-ups
 
 
 @lru_cache(maxsize=1)
@@ -184,17 +188,23 @@ def _place_table() -> _PlaceTable:
     names = [p.former_district or "" for p in places]
     districts = pd.Index(sorted(set(names) - {""}), dtype=object)
     codes = districts.get_indexer(pd.Index(names, dtype=object))
+    district = np.where(codes < 0, len(districts), codes)
+    rural = np.array([p.level == "xã" for p in places], dtype=float)
     return _PlaceTable(
         index=pd.Index([p.place_id for p in places], dtype=object),
-        district=np.where(codes < 0, len(districts), codes),
-        rural=np.array([p.level == "xã" for p in places], dtype=float),
-        districts=districts,
+        district=district, rural=rural, districts=districts,
+        by_id={p.place_id: (int(d), float(r))
+               for p, d, r in zip(places, district, rural, strict=True)},
     )
 
 
 def district_codes(place_ids: Any) -> tuple[np.ndarray, np.ndarray]:
     """(district code, rural flag) of each place id; an unknown place: the last code, 0."""
     table = _place_table()
+    if isinstance(place_ids, list | tuple) and len(place_ids) <= _FEW:
+        found = [table.by_id.get(p, (len(table.districts), 0.0)) for p in place_ids]
+        return (np.array([f[0] for f in found], dtype=np.intp),
+                np.array([f[1] for f in found], dtype=float))
     pos = table.index.get_indexer(pd.Index(np.asarray(place_ids, dtype=object).reshape(-1)))
     known = pos >= 0
     district = np.full(len(pos), len(table.districts), dtype=np.intp)
@@ -293,17 +303,30 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
     DataFrame of shape (n_options, len(FEATURES))
     """
     n = len(prepared)
-    distance = np.asarray(distance_km, dtype=float).reshape(n)
+    side = describe_client(client, wish)
+    data = {k: _repeat(v[0], n) for k, v in side.columns.items()}
+    data["age"] = np.full(n, side.ages(on or date.today())[0])
+    data.update(prepared.columns)
+    data.update(side.pair_columns(
+        np.zeros(n, dtype=np.intp), prepared.trade_rows, distance_km,
+        sign_language=prepared.sign_language, women_only=prepared.women_only,
+        accepts_records=prepared.accepts_records, hazardous=prepared.hazardous))
+    data.update(prepared.area(side.district[0], side.rural[0]))
+    return _frame(data, n)
+
+
+def describe_client(client: ClientProfile, wish: WishIndex) -> ClientSide:
+    """One client's :class:`ClientSide` (one row), straight from the profile."""
     interests = wish.credited(wish.vectors([client.interests or ""]))
     skills = wish.credited(wish.vectors([client.skills or ""]))
     both = np.maximum(interests, skills)
-    client_side = {
-        "gender": client.gender,
-        "group": client.group,
-        "disability": client.disability or "none",
+    travel = np.nan if client.max_travel_km is None else float(client.max_travel_km)
+    text = {"gender": client.gender, "group": client.group,
+            "disability": client.disability or "none"}
+    columns = {k: _repeat(v, 1) for k, v in text.items()}
+    columns.update({k: np.array([v], dtype=float) for k, v in {
         "education": EDUCATION_LEVEL.get(client.education or "", np.nan),
-        "age": ((on or date.today()) - client.birth_date).days / _DAYS_PER_YEAR,
-        "max_travel_km": np.nan if client.max_travel_km is None else float(client.max_travel_km),
+        "max_travel_km": travel,
         "needs_women_only": float(client.needs_women_only),
         "household_poor": float(client.household_poor),
         "ethnic_minority": float(client.ethnic_minority),
@@ -311,23 +334,16 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
         "prior_income_vnd_month": np.nan if client.prior_income_vnd_month is None
         else float(client.prior_income_vnd_month),
         "wish_stated": float(both[0, :-1].max() > 0),
-    }
+    }.items()})
     district, rural = district_codes([client.place_id])
-    pair = _pair_columns(
-        wish_match=_best(both[0], prepared.trade_rows),
-        skill_match=_best(skills[0], prepared.trade_rows),
-        distance=distance,
-        travel_limit=np.full(n, client.travel_limit_km),
-        deaf=np.full(n, client.disability == "deaf"),
-        needs_women_only=np.full(n, bool(client.needs_women_only)),
-        has_record=np.full(n, client.group in _RECORD_GROUPS),
-        hazard_prone=np.full(n, client.disability in _HAZARD_DISABILITIES),
-        sign_language=prepared.sign_language, women_only=prepared.women_only,
-        accepts_records=prepared.accepts_records, hazardous=prepared.hazardous,
-    )
-    data = {**{k: _repeat(v, n) for k, v in client_side.items()}, **prepared.columns, **pair,
-            **prepared.area(district[0], rural[0])}
-    return _frame(data, n)
+    return ClientSide(
+        columns=columns, born=np.array([client.birth_date], dtype="datetime64[D]"),
+        both=both, skills=skills, travel_limit=np.array([client.travel_limit_km]),
+        deaf=np.array([client.disability == "deaf"]),
+        needs_women_only=np.array([bool(client.needs_women_only)]),
+        has_record=np.array([client.group in _RECORD_GROUPS]),
+        hazard_prone=np.array([client.disability in _HAZARD_DISABILITIES]),
+        district=district, rural=rural)
 
 
 # --- row-aligned pairs (training) ----------------------------------------------------------
@@ -541,13 +557,20 @@ def _best(credited: np.ndarray, trade_rows: np.ndarray,
 
 
 def pasted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a|b`` for each row, built once per distinct pair."""
+    """``a|b`` for each row, built once per distinct pair (a missing value as "")."""
+    if len(a) <= _FEW:  # a suggestion's few rows: pandas' set-up would cost more
+        return np.array([f"{_blank(x)}|{_blank(y)}" for x, y in zip(a, b, strict=True)],
+                        dtype=object).reshape(len(a))
     codes_a, uniques_a = pd.factorize(pd.Series(a, dtype=object).fillna(""), sort=False)
     codes_b, uniques_b = pd.factorize(pd.Series(b, dtype=object).fillna(""), sort=False)
     if not len(codes_a):
         return np.empty(0, dtype=object)
     table = np.array([[f"{x}|{y}" for y in uniques_b] for x in uniques_a], dtype=object)
     return table[codes_a, codes_b]
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def _text_vectors(wish: WishIndex, texts: pd.Series) -> np.ndarray:

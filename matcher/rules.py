@@ -57,7 +57,10 @@ def _default_min_age(options: Options) -> np.ndarray:
 
 
 def _stated(options: Options, column: str) -> np.ndarray:
-    return pd.to_numeric(pd.Series(_col(options, column)), errors="coerce").to_numpy(float)
+    values = _col(options, column)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values  # the matcher's columns are numbers already
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
 
 
 def _below_min_age(c, o, d, age):

@@ -125,8 +125,14 @@ def test_split_scores_equal_whole_feature_frames(matcher, profiles, monkeypatch)
     assert matcher.model.split is not None
     clients = profiles[:200]
     split = matcher.cohort_candidates(clients, on=ON)
+    one_split = [matcher.candidates(c, on=ON) for c in clients[:20]]
     monkeypatch.setattr(matcher.model, "split", None)
     whole = matcher.cohort_candidates(clients, on=ON)
+    for c, s in zip(clients[:20], one_split, strict=True):
+        w = matcher.candidates(c, on=ON)
+        np.testing.assert_array_equal(s.rows, w.rows)
+        np.testing.assert_array_equal(s.wish, w.wish)
+        np.testing.assert_allclose(s.p_success, w.p_success, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(split.rows, whole.rows)
     np.testing.assert_array_equal(split.wish, whole.wish)
     np.testing.assert_allclose(split.p_success, whole.p_success, rtol=0, atol=1e-12)
