@@ -58,8 +58,13 @@ def visible_client(session: Session, caller: Caller, client_id: str) -> Client:
     """The client if the caller may see it; 404 otherwise (other caseloads do not exist)."""
     client = session.get(Client, client_id)
     if client is None or not may_see(caller, client.caseworker_id):
-        raise Problem(404, f"no client {client_id} in your caseload", field="client_id")
+        raise not_in_caseload(client_id)
     return client
+
+
+def not_in_caseload(client_id: str) -> Problem:
+    """The one answer for a client that is not there and one of another caseload."""
+    return Problem(404, f"no client {client_id} in your caseload", field="client_id")
 
 
 def may_see(caller: Caller, caseworker_id: int | None) -> bool:

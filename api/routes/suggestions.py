@@ -18,7 +18,13 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
-from api.routes.clients import ClientId, check_registered, may_see, visible_client
+from api.routes.clients import (
+    ClientId,
+    check_registered,
+    may_see,
+    not_in_caseload,
+    visible_client,
+)
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
@@ -67,9 +73,13 @@ def visible_suggestion(session: Session, caller: Caller, suggestion_id: int) -> 
 def suggest_for_client(client_id: ClientId, body: SuggestIn, session: SessionDep,
                        caller: CallerDep) -> SuggestionOut:
     """Ranked options for a stored client, eligible only; the list is logged."""
-    visible_client(session, caller, client_id)
-    profile = load_profile(session, client_id)
-    return _suggest(session, caller, profile, body, entity=("client", client_id))
+    # One plain read of the client's row (no ORM object): this route is the busiest.
+    table = Client.__table__
+    row = session.execute(select(table).where(table.c.client_id == client_id)).first()
+    if row is None or not may_see(caller, row.caseworker_id):
+        raise not_in_caseload(client_id)
+    return _suggest(session, caller, ClientProfile.from_record(row), body,
+                    entity=("client", client_id))
 
 
 @router.post("/suggestions", response_model=SuggestionOut, status_code=201,
@@ -125,11 +135,13 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
     matcher = cache.get(session)
     result = matcher.suggest(profile, top=body.top, kind=body.kind)
     entries = result["suggestions"]
-    # A plain INSERT … RETURNING: one statement, no unit-of-work bookkeeping per list.
+    # A plain INSERT … RETURNING into the table: one statement, none of the ORM's
+    # bookkeeping per list.
+    table = Suggestion.__table__
     suggestion_id = session.execute(
-        insert(Suggestion).values(client_id=profile.client_id, user_id=caller.user_id,
-                                  model_version=str(result["model_version"]), entries=entries)
-        .returning(Suggestion.suggestion_id)).scalar_one()
+        insert(table).values(client_id=profile.client_id, user_id=caller.user_id,
+                             model_version=str(result["model_version"]), entries=entries)
+        .returning(table.c.suggestion_id)).scalar_one()
     kind, entity_id = entity or ("suggestion", str(suggestion_id))
     audit.record(session, caller, "suggest", kind, entity_id,
                  {"suggestion_id": suggestion_id, "n": len(entries),
