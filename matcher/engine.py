@@ -110,7 +110,9 @@ class Matcher:
     _arrays: dict[str, np.ndarray] = field(default_factory=dict)
     _records: list[dict[str, Any]] | None = None
     _trade_index: Any = None
-    _option_scores: tuple[list[str], np.ndarray, np.ndarray] | None = None
+    # (scorer, kinds, each option's kind code, each option's part): see _split_scores
+    _option_scores: tuple[SplitScorer, list[str], np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # All place-to-place distances once (a few hundred places): a client's distances to
@@ -304,11 +306,12 @@ class Matcher:
         """Wish match and P(success) of pairs (client ``pair_local[i]`` of ``side``,
         catalogue row ``rows[i]``) from the model's per-client, per-option and per-pair
         parts: only the last is computed pair by pair."""
-        if self._option_scores is None:
+        if self._option_scores is None or self._option_scores[0] is not split:
             kinds, code = np.unique(self.prepared.columns["kind"].astype(str),
                                     return_inverse=True)
-            self._option_scores = (list(kinds), code, split.option_part(self.prepared.columns))
-        kinds, kind_code, option_part = self._option_scores
+            self._option_scores = (split, list(kinds), code,
+                                   split.option_part(self.prepared.columns))
+        _, kinds, kind_code, option_part = self._option_scores
         client_columns = {**side.columns, "age": side.ages(on)}
         client_part = split.client_part(client_columns, kinds)
         wish = np.empty(len(rows))
