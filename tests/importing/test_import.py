@@ -255,3 +255,18 @@ def test_same_provider_id_with_another_name_is_an_error(engine, tmp_path):
     rows = [dict(GOOD["providers"][0], name="Nhà hàng Biển Đông")]
     error = fails(engine, "providers", write_csv(tmp_path / "p.csv", rows))
     assert "row 2, column provider_id" in error.render()
+
+
+def test_the_closest_known_name_of_the_same_kind_and_place_is_the_same_provider():
+    from matcher.ingest.provider_merge import KnownProvider, find_same_provider
+    from matcher.text import fold
+
+    known = [KnownProvider("B", fold("May Hồng Hải"), "trainer", "p1"),
+             KnownProvider("A", fold("Cơ sở May Hồng Hà"), "trainer", "p1"),
+             KnownProvider("C", fold("May Hồng Hà"), "employer", "p1"),
+             KnownProvider("D", fold("CS May Hồng Hà"), "trainer", "p2")]
+    # "Hồng Hải" is close too; the exact core wins
+    assert find_same_provider("Công ty TNHH May Hồng Hà", "trainer", "p1", known).provider_id == "A"
+    assert find_same_provider("co so may hong ha", "employer", "p1", known).provider_id == "C"
+    assert find_same_provider("May Hồng Hà", "trainer", "p3", known) is None
+    assert find_same_provider("Sửa xe Minh Khôi", "trainer", "p1", known) is None

@@ -134,7 +134,10 @@ def _while_down(server: srv.Server) -> dict[str, httpx.Response]:
 def test_postgresql_restarted_during_a_soak_answers_503_then_recovers(pg_server, cluster):
     server, world = pg_server
     outage = Outage(cluster, server.db_url)
-    run = soak.Soak(soak.specs(server, world, requests=120, roles=ROLES,
+    # Long enough that most of it comes after the outage even on a fast machine: the restart
+    # starts after 100 of the 1,200 requests, and a down database slows each client to a
+    # request per pause (with 120 a client, a quicker API once finished before it was back).
+    run = soak.Soak(soak.specs(server, world, requests=300, roles=ROLES,
                                pause_on_error=0.25)).start()
     run.wait_for(100, timeout=90)
     down = outage(lambda: _while_down(server))
