@@ -73,13 +73,11 @@ def current_user(request: Request, session: SessionDep,
         raise Problem(401, str(exc), headers=challenge) from None
     query = (select(User.user_id, User.username, User.role, User.provider_id, User.active)
              .where(User.user_id == claims.user_id))
-    if session.in_transaction():
-        user = session.execute(query).first()
-    else:
-        # One read needs no transaction: in autocommit it is one round trip to PostgreSQL
-        # instead of three (BEGIN, SELECT, ROLLBACK), on every signed-in request.
-        user = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}) \
-            .execute(query).first()
+    # One read needs no transaction: in autocommit it is one round trip to PostgreSQL instead
+    # of three (BEGIN, SELECT, ROLLBACK), on every signed-in request. The session is the
+    # request's own and still unused here (this is the first dependency that reads).
+    user = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"}) \
+        .execute(query).first()
     # A deactivated account, or one whose role changed, loses its tokens at once.
     if user is None or not user.active or user.role != claims.role:
         session.rollback()

@@ -36,6 +36,7 @@ from api.schemas.clients import (
     age_on,
     no_nul,
 )
+from matcher.profiles import ClientProfile
 from matcher.store.tables import Client, User
 from matcher.text import fold
 
@@ -60,6 +61,16 @@ def visible_client(session: Session, caller: Caller, client_id: str) -> Client:
     if client is None or not may_see(caller, client.caseworker_id):
         raise not_in_caseload(client_id)
     return client
+
+
+def visible_profile(session: Session, caller: Caller, client_id: str) -> ClientProfile:
+    """The profile of a client the caller may see, from one plain read of the row (no ORM
+    object: suggestions are the busiest route); 404 as :func:`visible_client`."""
+    table = Client.__table__
+    row = session.execute(select(table).where(table.c.client_id == client_id)).first()
+    if row is None or not may_see(caller, row.caseworker_id):
+        raise not_in_caseload(client_id)
+    return ClientProfile.from_record(row)
 
 
 def not_in_caseload(client_id: str) -> Problem:

@@ -18,13 +18,7 @@ from api import audit
 from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
-from api.routes.clients import (
-    ClientId,
-    check_registered,
-    may_see,
-    not_in_caseload,
-    visible_client,
-)
+from api.routes.clients import ClientId, check_registered, may_see, visible_profile
 from api.routing import ReleasingRoute
 from api.schemas.clients import (
     ID_PATTERN,
@@ -35,7 +29,6 @@ from api.schemas.clients import (
     SuggestionOut,
     SuggestionRecord,
 )
-from matcher.catalog import load_profile
 from matcher.profiles import ClientProfile
 from matcher.store.tables import Client, Decision, Suggestion
 
@@ -73,12 +66,7 @@ def visible_suggestion(session: Session, caller: Caller, suggestion_id: int) -> 
 def suggest_for_client(client_id: ClientId, body: SuggestIn, session: SessionDep,
                        caller: CallerDep) -> SuggestionOut:
     """Ranked options for a stored client, eligible only; the list is logged."""
-    # One plain read of the client's row (no ORM object): this route is the busiest.
-    table = Client.__table__
-    row = session.execute(select(table).where(table.c.client_id == client_id)).first()
-    if row is None or not may_see(caller, row.caseworker_id):
-        raise not_in_caseload(client_id)
-    return _suggest(session, caller, ClientProfile.from_record(row), body,
+    return _suggest(session, caller, visible_profile(session, caller, client_id), body,
                     entity=("client", client_id))
 
 
@@ -118,8 +106,7 @@ def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
 def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
             caller: CallerDep) -> ExplainOut:
     """Why an option is or is not suggested for a client: failed rules, or score and rank."""
-    visible_client(session, caller, client_id)
-    profile = load_profile(session, client_id)
+    profile = visible_profile(session, caller, client_id)
     matcher = cache.get(session)
     try:
         answer = matcher.explain(profile, option_id)
