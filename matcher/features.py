@@ -316,7 +316,11 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
 
 
 def describe_client(client: ClientProfile, wish: WishIndex) -> ClientSide:
-    """One client's :class:`ClientSide` (one row), straight from the profile."""
+    """One client's :class:`ClientSide` (one row), straight from the profile.
+
+    The same values :func:`describe_clients` reads from a frame; a one-row frame would cost
+    pandas' set-up (about a millisecond) on every suggestion. Tests hold the two equal
+    (tests/engine/test_cohort_batch.py: a cohort's P and wish match equal one client's)."""
     interests = wish.credited(wish.vectors([client.interests or ""]))
     skills = wish.credited(wish.vectors([client.skills or ""]))
     both = np.maximum(interests, skills)
