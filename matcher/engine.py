@@ -359,7 +359,33 @@ class Matcher:
             "n_eligible": int(len(c.rows)),
             "excluded": c.excluded,
             "suggestions": entries,
+            "travel_limit_km": client.travel_limit_km,
+            "beyond_reach": [] if len(c.rows) else self.beyond_reach(client, kind=kind, on=on),
         }
+
+    def beyond_reach(self, client: ClientProfile, *, kind: str | None = None,
+                     on: date | None = None, n: int = 5) -> list[dict[str, Any]]:
+        """The ``n`` nearest options beyond the client's travel limit that every other rule
+        allows (of one kind, if given), nearest first: what to offer when nothing is within
+        reach. An option with no seat left is not one of them."""
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        distance = self.distances_from(client.place_id)
+        far = distance > client.travel_limit_km
+        if kind is not None:
+            far &= self._arrays["kind"] == kind
+        rows = np.flatnonzero(far)
+        result = check(client, {k: v[rows] for k, v in self._arrays.items()}, distance[rows],
+                       on or date.today())
+        allowed = np.ones(len(rows), dtype=bool)
+        for code, mask in result.failed.items():
+            if code != "too_far":
+                allowed &= ~mask
+        rows = rows[allowed]
+        nearest = rows[np.argsort(distance[rows], kind="stable")[:n]]  # ties: catalogue order
+        return [self._far_entry(int(row), float(distance[row])) for row in nearest]
 
     def explain(self, client: ClientProfile, option_id: str, *,
                 on: date | None = None) -> dict[str, Any]:
@@ -438,6 +464,18 @@ class Matcher:
             "cost_vnd": _int(option["cost_vnd"]),
             "wage_vnd_day": _int(option["wage_vnd_day"]),
             "start_date": _iso(option["start_date"]),
+        }
+
+    def _far_entry(self, row: int, distance_km: float) -> dict[str, Any]:
+        option = self._record(row)
+        return {
+            "option_id": option["option_id"],
+            "title": option["title"],
+            "provider_name": option["provider_name"],
+            "kind": option["kind"],
+            "place": self.places.get(option["place_id"]).name,
+            "distance_km": round(distance_km, 1),
+            "seats_left": int(option["capacity"]),
         }
 
     def warm(self) -> None:
