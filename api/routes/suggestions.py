@@ -3,11 +3,13 @@
 Each list is kept (Suggestion: entries, model version, who asked) so that the decisions taken
 on it can be compared with what was suggested. An unsaved profile is never stored: only the
 list is, with no client. "Why not X?" answers with the rules an option fails, or its rank.
+A travel limit given with a request holds for that search only; the list keeps it.
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -90,7 +92,9 @@ def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
     out = SuggestionRecord(
         suggestion_id=found.suggestion_id, client_id=found.client_id, user_id=found.user_id,
         model_version=found.model_version, created_at=found.created_at,
-        suggestions=found.entries or [],
+        suggestions=found.entries or [], kind=found.kind,
+        travel_limit_km=found.travel_limit_km, max_travel_km=found.max_travel_km,
+        beyond_reach=found.beyond_reach or [],
         decisions=[DecisionRecord(decision_id=d.decision_id, option_id=d.option_id,
                                   decision=d.decision, reason_code=d.reason_code,
                                   reason_text=d.reason_text, user_id=d.user_id,
@@ -120,6 +124,8 @@ def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
 def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: SuggestIn,
              entity: tuple[str, str] | None) -> SuggestionOut:
     matcher = cache.get(session)
+    if body.max_travel_km is not None:  # for this search only: the stored client is as it was
+        profile = replace(profile, max_travel_km=body.max_travel_km)
     result = matcher.suggest(profile, top=body.top, kind=body.kind)
     entries = result["suggestions"]
     # A plain INSERT … RETURNING into the table: one statement, none of the ORM's
@@ -127,12 +133,17 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
     table = Suggestion.__table__
     suggestion_id = session.execute(
         insert(table).values(client_id=profile.client_id, user_id=caller.user_id,
-                             model_version=str(result["model_version"]), entries=entries)
+                             model_version=str(result["model_version"]), entries=entries,
+                             kind=body.kind, travel_limit_km=result["travel_limit_km"],
+                             max_travel_km=body.max_travel_km,
+                             beyond_reach=result["beyond_reach"] or None)
         .returning(table.c.suggestion_id)).scalar_one()
     kind, entity_id = entity or ("suggestion", str(suggestion_id))
-    audit.record(session, caller, "suggest", kind, entity_id,
-                 {"suggestion_id": suggestion_id, "n": len(entries),
-                  "option_ids": [e["option_id"] for e in entries]})
+    detail = {"suggestion_id": suggestion_id, "n": len(entries),
+              "option_ids": [e["option_id"] for e in entries]}
+    if body.max_travel_km is not None:
+        detail["max_travel_km"] = body.max_travel_km
+    audit.record(session, caller, "suggest", kind, entity_id, detail)
     session.commit()
     shown = _in_language(entries, body.lang) if body.lang else entries
     return SuggestionOut(suggestion_id=suggestion_id, client_id=profile.client_id,
@@ -140,7 +151,9 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
                          prior_only=bool(result["prior_only"]),
                          n_options=int(result["n_options"]),
                          n_eligible=int(result["n_eligible"]),
-                         excluded=result["excluded"], suggestions=shown)
+                         excluded=result["excluded"], suggestions=shown,
+                         travel_limit_km=float(result["travel_limit_km"]),
+                         beyond_reach=result["beyond_reach"])
 
 
 def _in_language(entries: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:

@@ -231,6 +231,10 @@ class SuggestIn(BaseModel):
     top: int = Field(default=10, ge=1, le=50)
     kind: Kind | None = None
     lang: Lang | None = Field(default=None, description="adds each reason's text in it")
+    max_travel_km: float | None = Field(
+        default=None, gt=0, le=MAX_TRAVEL_KM, allow_inf_nan=False,
+        description="a travel limit in km for this search only, e.g. to widen it when "
+                    "nothing is within reach; the client's own limit is not changed")
 
 
 class ProfileSuggestIn(SuggestIn):
@@ -257,6 +261,18 @@ class SuggestionEntry(BaseModel):
     reasons: list[Reason]
 
 
+class BeyondReach(BaseModel):
+    """One of the nearest options that only the travel limit rules out."""
+
+    option_id: str
+    title: str
+    provider_name: str
+    kind: str
+    place: str
+    distance_km: float
+    seats_left: int
+
+
 class SuggestionOut(BaseModel):
     suggestion_id: int
     client_id: str | None
@@ -266,6 +282,10 @@ class SuggestionOut(BaseModel):
     n_eligible: int
     excluded: dict[str, int]
     suggestions: list[SuggestionEntry]
+    travel_limit_km: float = Field(description="the travel limit this list was made with")
+    beyond_reach: list[BeyondReach] = Field(
+        description="when nothing is eligible: the nearest options that only the travel "
+                    "limit rules out, nearest first (empty otherwise)")
 
 
 class DecisionRecord(BaseModel):
@@ -288,6 +308,14 @@ class SuggestionRecord(BaseModel):
     created_at: Timestamp
     suggestions: list[SuggestionEntry]
     decisions: list[DecisionRecord]
+    kind: str | None = None
+    travel_limit_km: float | None = Field(
+        default=None, description="the travel limit the list was made with (null in lists "
+                                  "logged before it was kept)")
+    max_travel_km: float | None = Field(
+        default=None, description="the limit given for this search only (null: the "
+                                  "client's own)")
+    beyond_reach: list[BeyondReach] = []
 
 
 class ExplainOut(BaseModel):

@@ -225,6 +225,14 @@ class Suggestion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # [{option_id, kind, score, p_success, reasons}], best first.
     entries: Mapped[list] = mapped_column(JSON)
+    # The question as asked: the kind (null: any), the travel limit the list was made with,
+    # and the limit given for this search only (null: the client's own). Null in lists
+    # logged before revision 0004.
+    kind: Mapped[str | None] = mapped_column(String(16))
+    travel_limit_km: Mapped[float | None] = mapped_column(Float)
+    max_travel_km: Mapped[float | None] = mapped_column(Float)
+    # When nothing was eligible: the nearest options beyond reach, as shown (null otherwise).
+    beyond_reach: Mapped[list | None] = mapped_column(JSON)
 
 
 class Decision(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import date, timedelta
 
@@ -170,6 +171,73 @@ def test_an_unsaved_profile_is_checked_like_a_client(api, change, field, words):
     assert words in r.json()["detail"]
     with db(api) as s:
         assert s.scalar(select(func.count()).select_from(Suggestion)) == before
+
+
+# --- nothing within reach (issue 13) -----------------------------------------------------
+
+
+def test_nothing_within_reach_names_the_nearest_and_a_wider_search_finds_them(api):
+    # No livelihood model is on Cô Tô (the tests put only courses and jobs there).
+    cid = coto_client(api)["client_id"]
+    narrow = suggest(api, cid, kind="livelihood")
+    assert narrow["suggestions"] == [] and narrow["n_eligible"] == 0
+    assert narrow["travel_limit_km"] == 0
+    far = narrow["beyond_reach"]
+    assert len(far) == 5 and {f["kind"] for f in far} == {"livelihood"}
+    assert all(f["seats_left"] > 0 and f["title"] and f["provider_name"] for f in far)
+    distances = [f["distance_km"] for f in far]
+    assert distances == sorted(distances) and distances[0] > 0
+    widened = math.ceil(distances[-1] + 0.05)  # each distance is rounded to 0.1 km
+    wide = suggest(api, cid, kind="livelihood", max_travel_km=widened)
+    assert wide["travel_limit_km"] == widened and wide["beyond_reach"] == []
+    assert wide["n_eligible"] >= len(far) and wide["suggestions"]
+    assert all(e["distance_km"] <= widened for e in wide["suggestions"])
+    # For that search only: the client keeps their own limit, and so does the next search.
+    with api.client(HALONG) as c:
+        assert c.get(f"/v1/clients/{cid}").json()["max_travel_km"] == 0
+        assert c.get(f"/v1/suggestions/{narrow['suggestion_id']}").json()["beyond_reach"] \
+            == far
+    assert suggest(api, cid, kind="livelihood")["n_eligible"] == 0
+    with db(api) as s:
+        assert s.get(Client, cid).max_travel_km == 0
+        logged = s.get(Suggestion, narrow["suggestion_id"])
+        assert (logged.kind, logged.travel_limit_km, logged.max_travel_km) == (
+            "livelihood", 0, None)
+        assert [f["option_id"] for f in logged.beyond_reach] == [f["option_id"] for f in far]
+        logged = s.get(Suggestion, wide["suggestion_id"])
+        assert (logged.travel_limit_km, logged.max_travel_km) == (widened, widened)
+        assert logged.beyond_reach is None
+        details = {e.detail["suggestion_id"]: e.detail for e in s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "suggest",
+                                     AuditEntry.entity_id == cid))}
+    assert details[wide["suggestion_id"]]["max_travel_km"] == widened
+    assert "max_travel_km" not in details[narrow["suggestion_id"]]
+
+
+def test_an_unsaved_profile_may_be_widened_too(api):
+    profile = client_body(place=COTO, max_travel_km=0)
+    with api.client(HALONG) as c:
+        narrow = c.post("/v1/suggestions", json={"profile": profile, "kind": "livelihood"})
+        wide = c.post("/v1/suggestions", json={"profile": profile, "kind": "livelihood",
+                                               "max_travel_km": 300})
+    assert narrow.status_code == wide.status_code == 201, (narrow.text, wide.text)
+    assert narrow.json()["n_eligible"] == 0 and narrow.json()["beyond_reach"]
+    assert wide.json()["suggestions"] and wide.json()["travel_limit_km"] == 300
+
+
+def test_a_travel_limit_for_one_search_is_checked(api):
+    cid = new_client(api)["client_id"]
+    with api.client(HALONG) as c:
+        for value in (0, -1, 301, "far"):
+            for path, body in ((f"/v1/clients/{cid}/suggestions", {}),
+                               ("/v1/suggestions", {"profile": client_body()})):
+                r = c.post(path, json={**body, "max_travel_km": value})
+                assert r.status_code == 422, r.text
+                assert r.json()["field"] == "body.max_travel_km", r.text
+    for username in ("truong.nghe", "doanh.nghiep"):
+        with api.client(username) as c:
+            r = c.post(f"/v1/clients/{cid}/suggestions", json={"max_travel_km": 50})
+            assert r.status_code == 403, r.text
 
 
 # --- reading a logged list ---------------------------------------------------------------
