@@ -4,10 +4,13 @@ Suggestions are asked for with a POST (it logs a list, as the API does) and show
 logged list, so that reloading the page never asks the model again and the decisions on
 the page are the ones recorded against that list. Accepting takes the seat through the
 API's decide(); the placement page then shows the referral exactly as the provider sees it.
+When nothing is within reach, the page names the nearest options beyond it and offers the
+same search again with a wider travel limit, for that search only.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -21,9 +24,9 @@ from api.errors import Problem
 from api.routes.clients import ClientId, read_client
 from api.routes.placements import PlacementId, decide, read_placement, record_outcome
 from api.routes.referrals import referral_preview
-from api.routes.suggestions import read_suggestion, suggest_for_client
+from api.routes.suggestions import read_suggestion, suggest_for_client, visible_suggestion
 from api.routing import ReleasingRoute
-from api.schemas.clients import DecisionIn, OutcomeIn, SuggestIn
+from api.schemas.clients import MAX_TRAVEL_KM, DecisionIn, OutcomeIn, SuggestIn
 from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
 from api.web.pages_client import option_names
 from api.web.render import render, translator
@@ -48,6 +51,25 @@ def ask_suggestions(client_id: ClientId, session: SessionDep, caller: PageCaller
                             status_code=303)
 
 
+@router.post("/clients/{client_id}/suggestions/{suggestion_id}/widen", dependencies=[CSRF])
+def widen_page(request: Request, client_id: ClientId, suggestion_id: SuggestionNo,
+               session: SessionDep, caller: PageCaller, fields: FormFields):
+    """A logged list's question again, with a travel limit for this search only."""
+    need(caller, "social_worker")
+    asked = visible_suggestion(session, caller, suggestion_id)
+    if asked.client_id != client_id:
+        raise Problem(404, f"no suggestion {suggestion_id} for client {client_id}")
+    try:  # the kind is the logged list's, not the form's
+        body = SuggestIn(top=10, kind=asked.kind, max_travel_km=fields.get("max_travel_km", ""))
+    except ValidationError as exc:
+        message = "; ".join(field_errors(exc, translator(request)).values())
+        return _suggestion_page(request, session, caller, client_id, suggestion_id,
+                                problem=message, status=422)
+    out = suggest_for_client(client_id, body, session, caller)
+    return RedirectResponse(f"/clients/{client_id}/suggestions/{out.suggestion_id}",
+                            status_code=303)
+
+
 def _suggestion_page(request: Request, session, caller, client_id: str, suggestion_id: int,
                      *, problem: str | None = None, status: int = 200):
     record = read_suggestion(suggestion_id, session, caller)
@@ -58,11 +80,22 @@ def _suggestion_page(request: Request, session, caller, client_id: str, suggesti
     placement_id = session.scalar(select(Placement.placement_id)
                                   .where(Placement.suggestion_id == suggestion_id))
     entries = [e.model_dump() for e in record.suggestions]
+    t = translator(request)
+    limit = record.travel_limit_km
+    farthest = max((f.distance_km for f in record.beyond_reach), default=None)
     return render(request, "client/suggestions.html", caller, status=status, client=client,
                   record=record, entries=entries, decisions=decisions,
                   placement_id=placement_id, reasons=REASONS, problem=problem,
                   declined=request.query_params.get("declined"),
-                  today=date.today().isoformat())
+                  today=date.today().isoformat(),
+                  limit_km=None if limit is None else t.number(limit, 0 if limit % 1 == 0 else 1),
+                  widen_to=None if farthest is None else _widen_to(farthest))
+
+
+def _widen_to(farthest_km: float) -> int:
+    """Whole km that reach the farthest option listed (its distance is rounded to 0.1 km),
+    within what a search may ask."""
+    return max(1, min(int(MAX_TRAVEL_KM), math.ceil(farthest_km + 0.05)))
 
 
 @router.get("/clients/{client_id}/suggestions/{suggestion_id}")
