@@ -5,12 +5,20 @@ suggestion then takes milliseconds. Each request reads two change counters (one 
 query) and the model's current.json timestamp: a catalogue change or a new model rebuilds,
 a change of seats only reloads the seat counts. Every worker sees every other worker's
 changes, because the counters live in the database.
+
+Seat prices (matcher/pricing) are one stored run that every worker reads: a worker reloads
+it when the prices counter moves, and when the run no longer rests on the store's current
+state (a seat taken, a client registered, a new model) it recomputes it in a background
+thread, under a lease in the database so that one worker at a time does; meanwhile the last
+run is used. A suggestion's prices thus lag the latest change by at most one refresh.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +28,16 @@ from sqlalchemy.orm import Session
 from api.errors import Problem
 from matcher.engine import Matcher
 from matcher.outcomes import ModelError
+from matcher.pricing import is_current, load_prices, refresh_prices
+from matcher.pricing.book import SeatPrices
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.tables import Option
+
+log = logging.getLogger(__name__)
+
+#: A worker computing prices holds the lease this long; a crashed one loses it after that.
+PRICING_LEASE_S = 120
 
 
 @dataclass
@@ -31,14 +46,23 @@ class _Built:
     catalog: int
     capacity: int
     model_stamp: int
+    prices: SeatPrices | None = None
+    prices_generation: int = -1
 
 
 class MatcherCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._built: _Built | None = None
+        self._refreshing = False
 
     def get(self, session: Session) -> Matcher:
+        return self.get_with_prices(session, prices=False)[0]
+
+    def get_with_prices(self, session: Session, *, prices: bool = True
+                        ) -> tuple[Matcher, SeatPrices | None]:
+        """The current matcher and, with ``prices``, the stored seat prices aligned with it
+        (a refresh is started in the background when they are out of date)."""
         counts = generations.read(session)
         catalog, capacity = counts.get(generations.CATALOG, 0), counts.get(generations.CAPACITY, 0)
         stamp = _model_stamp()
@@ -62,7 +86,54 @@ class MatcherCache:
             elif built.capacity != capacity:
                 reload_capacity(built.matcher, session)
                 built.capacity = capacity
-            return built.matcher
+            if not prices:
+                return built.matcher, None
+            if not get_settings().seat_pricing:
+                return built.matcher, SeatPrices.none(len(built.matcher.catalog), "off")
+            generation = counts.get(generations.PRICES, 0)
+            if built.prices is None or built.prices_generation != generation:
+                built.prices = load_prices(session, built.matcher)
+                built.prices_generation = generation
+            matcher, seat_prices = built.matcher, built.prices
+        if not is_current(session, matcher, counts, stored=seat_prices.basis):
+            self.refresh_in_background(session)
+        return matcher, seat_prices
+
+    def refresh_in_background(self, session: Session) -> None:
+        """Recompute the stored prices in a thread of this worker, unless one already runs
+        here or another worker holds the lease."""
+        if not get_settings().seat_pricing:
+            return
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        bind = session.get_bind()
+        threading.Thread(target=self._refresh, args=(bind,), daemon=True,
+                         name="seat-prices").start()
+
+    def _refresh(self, bind) -> None:
+        try:
+            with Session(bind) as session:
+                if not generations.take_lease(session, generations.PRICING_LEASE,
+                                              PRICING_LEASE_S):
+                    return
+                try:
+                    started = time.perf_counter()
+                    matcher = self.get(session)
+                    session.rollback()
+                    if not is_current(session, matcher):
+                        refresh_prices(session, matcher)
+                        log.info("seat prices refreshed in %.2f s",
+                                 time.perf_counter() - started)
+                finally:
+                    session.rollback()
+                    generations.end_lease(session, generations.PRICING_LEASE)
+        except Exception:  # the last stored prices keep serving; say why in the log
+            log.exception("seat prices could not be refreshed")
+        finally:
+            with self._lock:
+                self._refreshing = False
 
     def clear(self) -> None:
         with self._lock:

@@ -39,6 +39,7 @@ from matcher.features import (
 from matcher.outcomes import OutcomeModel, PriorModel, current_model
 from matcher.outcomes.split import SplitScorer
 from matcher.places import PlaceIndex, load_place_index
+from matcher.pricing.book import SHOWN_FROM, SeatPrices
 from matcher.profiles import ClientProfile, profiles_frame
 from matcher.ranking import Weights, score, top_k_diverse
 from matcher.rules import Eligibility, PairClients, check, eligible_pairs
@@ -113,6 +114,8 @@ class Matcher:
     # (scorer, kinds, each option's kind code, each option's part): see _split_scores
     _option_scores: tuple[SplitScorer, list[str], np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False)
+    #: the seat pricing's scored pairs per client profile (matcher.pricing.prices)
+    pricing_pairs: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # All place-to-place distances once (a few hundred places): a client's distances to
@@ -193,7 +196,8 @@ class Matcher:
         return Candidates(rows, distance[result.eligible], wish, p, result, excluded)
 
     def cohort_candidates(self, clients: list[ClientProfile], *, on: date | None = None,
-                          max_options: int | None = None) -> CohortCandidates:
+                          max_options: int | None = None,
+                          ignore_seats: bool = False) -> CohortCandidates:
         """Every eligible option of every client of a cohort, with P(success), in batches.
 
         The same pairs and numbers as :meth:`candidates` for each client, computed a chunk
@@ -211,6 +215,9 @@ class Matcher:
             the nearest places holding ``REACH_PER_KEPT × max_options`` options, and within
             the client's whole reach only for the clients who find fewer than
             ``max_options`` eligible there. None (the default): every eligible option.
+        ignore_seats : bool
+            Count full options as eligible too (seat pricing scores its clients once and
+            then follows the seats as they change).
 
         Returns
         -------
@@ -222,7 +229,8 @@ class Matcher:
         place = np.array([self._place_pos[c.place_id] for c in clients], dtype=np.intp)
         limit = np.array([c.travel_limit_km for c in clients], dtype=float)
         people = _Cohort(clients, place, np.array([c.age(on) for c in clients], dtype=float),
-                         PairClients.of(clients), profiles_frame(clients))
+                         PairClients.of(clients), profiles_frame(clients),
+                         self._rule_arrays(ignore_seats))
         everyone = np.arange(len(clients))
         if max_options is None:
             return self._cohort_pass(people, everyone, limit, on)[0]
@@ -234,6 +242,11 @@ class Matcher:
             first = _concat([_select(first, ~np.isin(first.client, again)), second],
                             len(clients))
         return first
+
+    def _rule_arrays(self, ignore_seats: bool) -> dict[str, np.ndarray]:
+        if not ignore_seats:
+            return self._arrays
+        return {**self._arrays, "capacity": np.ones(len(self.catalog))}
 
     def _radius(self, n_options: int) -> np.ndarray:
         """Per place, the distance within which at least ``n_options`` options lie (inf if
@@ -280,7 +293,7 @@ class Matcher:
         client = who[pair_local]
         distance = self._distances[people.place[client], self._option_place[rows]]
         ok = eligible_pairs(people.rules.take(client),
-                            {k: v[rows] for k, v in self._arrays.items()},
+                            {k: v[rows] for k, v in people.arrays.items()},
                             distance, people.age[client])
         client, pair_local, rows, distance = client[ok], pair_local[ok], rows[ok], distance[ok]
         frame = people.frame.iloc[who].reset_index(drop=True)
@@ -339,25 +352,28 @@ class Matcher:
         return rows, from_here[self._option_place[rows]]
 
     def suggest(self, client: ClientProfile, *, top: int = 10, kind: str | None = None,
-                on: date | None = None) -> dict[str, Any]:
-        """Ranked suggestions in the data contract's shape, best first, with their reasons."""
+                on: date | None = None, prices: SeatPrices | None = None) -> dict[str, Any]:
+        """Ranked suggestions in the data contract's shape, best first, with their reasons.
+
+        With ``prices``, each option is ranked by its score net of its seat price (the
+        score's ``seat`` part); no eligible option is removed.
+        """
         if top < 1:
             raise ValueError("top must be at least 1")
         c = self.candidates(client, kind=kind, on=on)
-        options = self.catalog.options
-        total, parts = score(c.p_success, c.wish, c.distance_km, client.travel_limit_km,
-                             options["cost_vnd"].to_numpy(float)[c.rows], self.weights)
-        providers = options["provider_id"].to_numpy(object)[c.rows]
+        total, parts = self._scores(client, c, prices)
+        providers = self.catalog.options["provider_id"].to_numpy(object)[c.rows]
         chosen = top_k_diverse(total, providers, top, self.weights.max_per_provider)
         wished = self._wish_vector(client)
-        entries = [self._entry(client, c, i, total, parts, wished) for i in chosen]
+        entries = [self._entry(client, c, i, total, parts, wished, prices) for i in chosen]
         return {
             "client_id": client.client_id,
             "model_version": self.model.version,
             "prior_only": bool(self.model.is_prior),
-            "n_options": len(options),
+            "n_options": len(self.catalog),
             "n_eligible": int(len(c.rows)),
             "excluded": c.excluded,
+            "pricing": (prices or SeatPrices.none(0, "off")).summary(),
             "suggestions": entries,
             "travel_limit_km": client.travel_limit_km,
             "beyond_reach": [] if len(c.rows) else self.beyond_reach(client, kind=kind, on=on),
@@ -387,8 +403,21 @@ class Matcher:
         nearest = rows[np.argsort(distance[rows], kind="stable")[:n]]  # ties: catalogue order
         return [self._far_entry(int(row), float(distance[row])) for row in nearest]
 
+    def _scores(self, client: ClientProfile, c: Candidates, prices: SeatPrices | None
+                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The score of each candidate and its parts; with prices, net of the seat's price."""
+        total, parts = score(c.p_success, c.wish, c.distance_km, client.travel_limit_km,
+                             self.catalog.options["cost_vnd"].to_numpy(float)[c.rows],
+                             self.weights)
+        if prices is not None and prices.active:
+            ids = self.catalog.options["option_id"].to_numpy(object)[c.rows]
+            parts["seat"] = -self.weights.success * prices.for_client(c.rows, ids,
+                                                                      client.client_id)
+            total = total + parts["seat"]
+        return total, parts
+
     def explain(self, client: ClientProfile, option_id: str, *,
-                on: date | None = None) -> dict[str, Any]:
+                on: date | None = None, prices: SeatPrices | None = None) -> dict[str, Any]:
         """Why an option is or is not suggested: the rules it fails, or its score and rank."""
         row = int(self.catalog.rows([option_id])[0])
         on = on or date.today()
@@ -402,9 +431,7 @@ class Matcher:
         }
         if not failed:
             c = self.candidates(client, on=on)
-            total, _ = score(c.p_success, c.wish, c.distance_km, client.travel_limit_km,
-                             self.catalog.options["cost_vnd"].to_numpy(float)[c.rows],
-                             self.weights)
+            total, parts = self._scores(client, c, prices)
             hit = np.flatnonzero(c.rows == row)
             if len(hit) == 0:
                 # The seats changed between the two looks (the API reloads them while other
@@ -418,12 +445,19 @@ class Matcher:
             answer.update(rank=int((total > total[i]).sum()) + 1, n_eligible=len(c.rows),
                           p_success=round(float(c.p_success[i]), 4),
                           score=round(float(total[i]), 4))
+            if "seat" in parts:
+                # The rank the price moved: where it would stand if nobody else waited.
+                plain = total - parts["seat"]
+                answer.update(seat_price=round(float(-parts["seat"][i]), 4),
+                              rank_without_price=int((plain > plain[i]).sum()) + 1,
+                              contenders=prices.contenders(option_id, client.client_id))
         return answer
 
     # --- one suggestion -------------------------------------------------------------------
 
     def _entry(self, client: ClientProfile, c: Candidates, i: int, total: np.ndarray,
-               parts: dict[str, np.ndarray], wished: np.ndarray) -> dict[str, Any]:
+               parts: dict[str, np.ndarray], wished: np.ndarray,
+               prices: SeatPrices | None = None) -> dict[str, Any]:
         row = int(c.rows[i])
         option = self._record(row)
         trades = self._trades()
@@ -439,7 +473,13 @@ class Matcher:
             if wr:
                 reasons.append(wr)
         reasons.append(R.distance_reason(float(c.distance_km[i])))
-        reasons.append(R.capacity_reason(option["kind"], int(option["capacity"])))
+        seat_price = float(-parts["seat"][i]) if "seat" in parts else 0.0
+        if seat_price >= SHOWN_FROM:
+            reasons.append(R.contested_reason(
+                option["kind"], int(option["capacity"]),
+                prices.contenders(option["option_id"], client.client_id)))
+        else:
+            reasons.append(R.capacity_reason(option["kind"], int(option["capacity"])))
         reasons.extend(R.money_reason(option["kind"], _num(option["cost_vnd"]),
                                       _num(option["wage_vnd_day"])))
         reasons.append(R.evidence_reason(evidence, option["kind"]))
@@ -449,6 +489,7 @@ class Matcher:
             "kind": option["kind"],
             "score": round(float(total[i]), 4),
             "p_success": round(float(c.p_success[i]), 4),
+            "seat_price": round(seat_price, 4),
             "reasons": reasons,
             "parts": {k: round(float(v[i]), 4) for k, v in parts.items()},
             "evidence": {"n_similar": evidence.n, "n_success": evidence.successes,
@@ -521,6 +562,7 @@ class _Cohort:
     age: np.ndarray  # whole years, as the rules count them
     rules: PairClients
     frame: pd.DataFrame  # as the features read it
+    arrays: dict[str, np.ndarray]  # the options' columns the rules read
 
 
 def _select(c: CohortCandidates, keep: np.ndarray) -> CohortCandidates:

@@ -50,6 +50,21 @@ def capacity_reason(kind: str, seats: int) -> dict[str, str]:
     return reason("capacity", f"Còn {seats} {unit_vi}", f"{seats} {unit_en}{plural} left")
 
 
+def contested_reason(kind: str, seats: int, contenders: int) -> dict[str, str]:
+    """Why a contested option ranks lower: its seats are few and others need them more."""
+    unit_vi = {"training": "chỗ học", "job": "vị trí", "livelihood": "suất"}.get(kind, "chỗ")
+    unit_en = {"training": "seat", "job": "opening", "livelihood": "slot"}.get(kind, "place")
+    plural = "" if seats == 1 else "s"
+    if contenders > 0:
+        return reason("contested",
+                      f"Còn {seats} {unit_vi}; {contenders} người đang chờ phù hợp với chỗ này hơn",
+                      f"{seats} {unit_en}{plural} left; {contenders} people waiting are a "
+                      "better fit for them")
+    return reason("contested",
+                  f"Còn {seats} {unit_vi}; người đăng ký sắp tới có thể cần chỗ này hơn",
+                  f"{seats} {unit_en}{plural} left; clients expected soon may need them more")
+
+
 def money_reason(kind: str, cost_vnd: float | None, wage_vnd_day: float | None):
     out = []
     if wage_vnd_day and wage_vnd_day > 0:

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     cost_scale_vnd: int = Field(default=10_000_000, gt=0, description="A cost that counts as 1.")
     max_per_provider: int = Field(default=2, ge=1, description="Per provider in a list.")
 
+    # Seat prices (README, "Seat-aware ranking"): what a seat is worth to the others waiting.
+    seat_pricing: bool = Field(default=True, description="Rank suggestions net of seat prices.")
+    pricing_horizon_days: int = Field(default=90, ge=1, le=730, description="Days until seats "
+                                      "refill: arrivals expected within them compete for them.")
+    pricing_waiting_days: int = Field(default=730, ge=1, le=3650, description="A client "
+                                      "registered this many days ago and never placed is no "
+                                      "longer counted as waiting.")
+    pricing_samples: int = Field(default=4, ge=1, le=50, description="Sampled futures whose "
+                                 "prices are averaged.")
+
     # The API (README, "Settings"): sign-in, tokens and request limits.
     secret_key: str | None = Field(
         default=None, description="Signs the sign-in tokens; when unset, a random key is "

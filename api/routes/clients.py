@@ -37,6 +37,7 @@ from api.schemas.clients import (
     no_nul,
 )
 from matcher.profiles import ClientProfile
+from matcher.store import generations
 from matcher.store.tables import Client, User
 from matcher.text import fold
 
@@ -167,6 +168,7 @@ def create_client(body: ClientCreate, session: SessionDep, caller: CallerDep) ->
         session.add(client)
         audit.record(session, caller, "create", "client", client_id,
                      {"fields": sorted(body.model_fields_set - {"client_id"})})
+        generations.bump(session, generations.WAITING)
         try:
             session.commit()
         except IntegrityError:
@@ -233,6 +235,8 @@ def update_client(client_id: ClientId, body: ClientUpdate, session: SessionDep,
                      if getattr(client, COLUMN.get(n, n)) != (None if v == "" else v))
     _store(client, values)
     audit.record(session, caller, "update", "client", client_id, {"fields": changed})
+    if changed:
+        generations.bump(session, generations.WAITING)
     session.commit()
     return client_out(client)
 

@@ -39,6 +39,7 @@ from api.schemas.clients import (
     PlacementStatusName,
 )
 from matcher.catalog import load_profile
+from matcher.store import generations
 from matcher.store.seats import release_seat, reserve_seat
 from matcher.store.tables import (
     Client,
@@ -168,6 +169,7 @@ def _accept(session: Session, caller: Caller, found: Suggestion,
     audit.record(session, caller, "create", "placement", placement.placement_id,
                  {"client_id": client_id, "option_id": option_id})
     session.commit()
+    cache.refresh_in_background(session)  # a seat is gone and a client placed
     return DecisionOut(decision_id=decision.decision_id, suggestion_id=found.suggestion_id,
                        option_id=option_id, decision="accepted",
                        placement_id=placement.placement_id, seats_left=seats_left)
@@ -396,5 +398,6 @@ def add_followup(client_id: ClientId, body: FollowUpIn, session: SessionDep,
         raise Problem(409, taken, field="body.followed_up_on") from None
     audit.record(session, caller, "create", "followup", str(row.followup_id),
                  {"client_id": client_id})
+    generations.bump(session, generations.WAITING)
     session.commit()
     return _followup_out(row)

@@ -94,7 +94,7 @@ def read_suggestion(suggestion_id: SuggestionId, session: SessionDep,
         model_version=found.model_version, created_at=found.created_at,
         suggestions=found.entries or [], kind=found.kind,
         travel_limit_km=found.travel_limit_km, max_travel_km=found.max_travel_km,
-        beyond_reach=found.beyond_reach or [],
+        beyond_reach=found.beyond_reach or [], pricing=found.pricing,
         decisions=[DecisionRecord(decision_id=d.decision_id, option_id=d.option_id,
                                   decision=d.decision, reason_code=d.reason_code,
                                   reason_text=d.reason_text, user_id=d.user_id,
@@ -111,9 +111,9 @@ def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
             caller: CallerDep) -> ExplainOut:
     """Why an option is or is not suggested for a client: failed rules, or score and rank."""
     profile = visible_profile(session, caller, client_id)
-    matcher = cache.get(session)
+    matcher, prices = cache.get_with_prices(session)
     try:
-        answer = matcher.explain(profile, option_id)
+        answer = matcher.explain(profile, option_id, prices=prices)
     except KeyError:
         raise Problem(404, f"no option {option_id}", field="option_id") from None
     audit.record(session, caller, "explain", "client", client_id, {"option_id": option_id})
@@ -123,10 +123,10 @@ def explain(client_id: ClientId, option_id: OptionId, session: SessionDep,
 
 def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: SuggestIn,
              entity: tuple[str, str] | None) -> SuggestionOut:
-    matcher = cache.get(session)
+    matcher, prices = cache.get_with_prices(session)
     if body.max_travel_km is not None:  # for this search only: the stored client is as it was
         profile = replace(profile, max_travel_km=body.max_travel_km)
-    result = matcher.suggest(profile, top=body.top, kind=body.kind)
+    result = matcher.suggest(profile, top=body.top, kind=body.kind, prices=prices)
     entries = result["suggestions"]
     # A plain INSERT … RETURNING into the table: one statement, none of the ORM's
     # bookkeeping per list.
@@ -136,7 +136,8 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
                              model_version=str(result["model_version"]), entries=entries,
                              kind=body.kind, travel_limit_km=result["travel_limit_km"],
                              max_travel_km=body.max_travel_km,
-                             beyond_reach=result["beyond_reach"] or None)
+                             beyond_reach=result["beyond_reach"] or None,
+                             pricing=result["pricing"])
         .returning(table.c.suggestion_id)).scalar_one()
     kind, entity_id = entity or ("suggestion", str(suggestion_id))
     detail = {"suggestion_id": suggestion_id, "n": len(entries),
@@ -151,8 +152,8 @@ def _suggest(session: Session, caller: Caller, profile: ClientProfile, body: Sug
                          prior_only=bool(result["prior_only"]),
                          n_options=int(result["n_options"]),
                          n_eligible=int(result["n_eligible"]),
-                         excluded=result["excluded"], suggestions=shown,
-                         travel_limit_km=float(result["travel_limit_km"]),
+                         excluded=result["excluded"], pricing=result["pricing"],
+                         suggestions=shown, travel_limit_km=float(result["travel_limit_km"]),
                          beyond_reach=result["beyond_reach"])
 
 

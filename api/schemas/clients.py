@@ -258,6 +258,9 @@ class SuggestionEntry(BaseModel):
     kind: str
     score: float
     p_success: float
+    seat_price: float = Field(default=0.0, description="what a seat of this option is worth "
+                              "to the others waiting (expected successes); the score is net "
+                              "of it when pricing is on")
     reasons: list[Reason]
 
 
@@ -273,6 +276,18 @@ class BeyondReach(BaseModel):
     seats_left: int
 
 
+class PricingOut(BaseModel):
+    """Whether the list was ranked net of seat prices, and what the prices rest on."""
+
+    on: bool
+    state: Literal["off", "no_run", "no_demand", "priced"]
+    vi: str
+    en: str
+    computed_at: str | None = None
+    n_waiting: int = 0
+    expected_arrivals: float = 0.0
+
+
 class SuggestionOut(BaseModel):
     suggestion_id: int
     client_id: str | None
@@ -281,6 +296,7 @@ class SuggestionOut(BaseModel):
     n_options: int
     n_eligible: int
     excluded: dict[str, int]
+    pricing: PricingOut
     suggestions: list[SuggestionEntry]
     travel_limit_km: float = Field(description="the travel limit this list was made with")
     beyond_reach: list[BeyondReach] = Field(
@@ -316,6 +332,8 @@ class SuggestionRecord(BaseModel):
         default=None, description="the limit given for this search only (null: the "
                                   "client's own)")
     beyond_reach: list[BeyondReach] = []
+    pricing: PricingOut | None = Field(default=None, description="whether the list was "
+                                       "ranked net of seat prices (null in older lists)")
 
 
 class ExplainOut(BaseModel):
@@ -330,6 +348,12 @@ class ExplainOut(BaseModel):
     n_eligible: int | None = None
     p_success: float | None = None
     score: float | None = None
+    seat_price: float | None = Field(default=None, description="the seat price the rank is "
+                                     "net of (pricing on)")
+    rank_without_price: int | None = Field(default=None, description="the rank if nobody "
+                                           "else were waiting")
+    contenders: int | None = Field(default=None, description="other waiting clients the plan "
+                                   "seats in this option")
 
 
 # --- decisions and placements ----------------------------------------------------------

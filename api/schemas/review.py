@@ -53,5 +53,9 @@ class ReviewOut(BaseModel):
                     "success, intervals, funnel limits, flags.")
     effects: list[EffectOut]
     effects_note: str | None = None
+    pricing: dict[str, Any] = Field(
+        description="Whether one-client suggestions are ranked net of seat prices, the last "
+                    "price run (when, clients waiting, contested options) and how many of the "
+                    "latest lists were priced.")
     warnings: list[str]
     seconds: dict[str, float]

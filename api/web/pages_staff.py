@@ -39,6 +39,7 @@ from matcher import dashboard as numbers
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
 from matcher.places import load_place_index
+from matcher.pricing import pricing_status
 from matcher.store.tables import Client, Option, OptionTrade, Provider
 from matcher.text import fold
 from matcher.trades import load_trade_index
@@ -450,9 +451,10 @@ def _plan_view(request: Request, caller: Caller, session: Session, plan_id: int,
     baselines = [{"name": name, "label": _baseline(t, name), **b,
                   "gain": plan["gain_over"].get(name)}
                  for name, b in plan["baselines"].items()]
+    pricing = pricing_status(session)
     session.rollback()
     return render(request, "staff/plan.html", caller, plan=plan, rows=rows,
-                  unassigned=unassigned, baselines=baselines, status=status,
+                  unassigned=unassigned, baselines=baselines, status=status, pricing=pricing,
                   just_committed=just_committed, commit_error=commit_error)
 
 

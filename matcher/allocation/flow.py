@@ -70,6 +70,39 @@ class FlowResult:
         return np.maximum(d_client, 0) * self.quantum, v
 
 
+    def highest_prices(self, n_options: int) -> np.ndarray:
+        """The largest dual price ``v`` of each option (``prices`` gives the smallest).
+
+        A full option's price may lie anywhere between what one more seat would add (the
+        smallest price) and what one seat fewer would cost (the largest); with few clients
+        the two differ widely. Found from above: start every full option at the largest
+        profit, then alternate ``u[c] = max(0, max_o profit - v[o])`` over every pair and
+        ``v[o] = min(profit - u[c])`` over the option's chosen pairs until nothing moves.
+        The sequence only falls and stops at the greatest dual solution.
+        """
+        if self._graph is None:
+            return np.zeros(n_options)
+        c_node, o_node, units, matched, full = self._graph
+        n_clients = int(c_node.max()) + 1
+        by_client = np.argsort(c_node, kind="stable")
+        c_starts = np.flatnonzero(np.r_[True, np.diff(c_node[by_client]) != 0])
+        clients = c_node[by_client][c_starts]
+        mc, mo, mu = c_node[matched], o_node[matched], units[matched]
+        full_used = full & (np.bincount(mo, minlength=n_options) > 0)
+        v = np.where(full_used, units.max(), 0).astype(np.int64)
+        u = np.zeros(n_clients, dtype=np.int64)
+        for _ in range(n_clients + n_options + 1):
+            surplus = np.maximum.reduceat((units - v[o_node])[by_client], c_starts)
+            u[clients] = np.maximum(surplus, 0)
+            lowest = np.full(n_options, np.iinfo(np.int64).max)
+            np.minimum.at(lowest, mo, mu - u[mc])
+            new = np.where(full_used, np.maximum(lowest, 0), 0)
+            if np.array_equal(new, v):
+                break
+            v = new
+        return v * self.quantum
+
+
 def _used(o_node: np.ndarray, n_options: int) -> np.ndarray:
     """Mask of the options that appear in at least one pair."""
     return np.bincount(o_node, minlength=n_options) > 0

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from matcher.outcomes.store import read_current_record
 
 from .calibration import calibration_report
-from .data import fingerprint, load_review_data
+from .data import fingerprint, load_review_data, session_of
 from .fairness import fairness_report
 from .league import league_report
 from .quality import suggestion_quality
 
 REVIEW_KEYS = ("generated_at", "model", "data", "suggestion_quality", "calibration",
-               "fairness", "league", "effects", "warnings", "seconds")
+               "fairness", "league", "effects", "pricing", "warnings", "seconds")
 
 
 def build_review(engine: Engine | Session, model_dir: Path, *,
@@ -90,11 +90,19 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
         "league": league,
         "effects": effects,
         "effects_note": effects_note,
+        "pricing": _pricing(engine),
         "warnings": warnings,
         "seconds": {"total": round(time.perf_counter() - started, 3), **timings},
     }
     # Fail here, not in a client, if anything is not plain JSON.
     return json.loads(json.dumps(review, allow_nan=False, default=_plain))
+
+
+def _pricing(engine: Engine | Session) -> dict[str, Any]:
+    from matcher.pricing import pricing_status  # the engine's import is not the review's
+
+    with session_of(engine) as session:
+        return pricing_status(session)
 
 
 def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], str | None]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import time
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matcher.store.tables import Generation
 
 CATALOG = "catalog"    # options, providers, clients or history changed: rebuild
 CAPACITY = "capacity"  # only seat counts changed: reload them
+WAITING = "waiting"    # a client registered, changed or followed up: the waiting list moved
+PRICES = "prices"      # new seat prices were stored: reload them
+PRICING_LEASE = "pricing_lease"  # until when (epoch seconds) a worker is computing prices
 
 
 def bump(session: Session, name: str) -> None:
@@ -22,3 +28,29 @@ def bump(session: Session, name: str) -> None:
 def read(session: Session) -> dict[str, int]:
     return {name: int(value) for name, value in
             session.execute(select(Generation.name, Generation.value))}
+
+
+def take_lease(session: Session, name: str, seconds: float) -> bool:
+    """Hold the counter ``name`` as a lease until now + ``seconds``, if nobody holds it:
+    one conditional UPDATE, so that of several workers exactly one gets it. Commits."""
+    now = int(time.time())
+    taken = session.execute(update(Generation).where(Generation.name == name,
+                                                     Generation.value < now)
+                            .values(value=now + int(seconds))).rowcount
+    if not taken:
+        if session.get(Generation, name) is not None:
+            session.rollback()
+            return False
+        try:
+            session.execute(insert(Generation).values(name=name, value=now + int(seconds)))
+        except IntegrityError:  # another worker created it first, and holds it
+            session.rollback()
+            return False
+    session.commit()
+    return True
+
+
+def end_lease(session: Session, name: str) -> None:
+    """Give the lease back (commits)."""
+    session.execute(update(Generation).where(Generation.name == name).values(value=0))
+    session.commit()

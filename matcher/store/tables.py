@@ -233,6 +233,8 @@ class Suggestion(Base):
     max_travel_km: Mapped[float | None] = mapped_column(Float)
     # When nothing was eligible: the nearest options beyond reach, as shown (null otherwise).
     beyond_reach: Mapped[list | None] = mapped_column(JSON)
+    # Whether the list was ranked net of seat prices, and what they rested on (0005).
+    pricing: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Decision(Base):
@@ -319,3 +321,36 @@ class Generation(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SeatPriceRun(Base):
+    """One computation of the seat prices (matcher.pricing), and the state it rests on.
+
+    Only the latest run is kept: every API worker ranks by it, so all of them use the
+    same prices. ``basis`` holds the change counters and model version it was computed
+    for; when they move on, the prices are recomputed.
+    """
+
+    __tablename__ = "seat_price_runs"
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    basis: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    n_waiting: Mapped[int] = mapped_column(Integer, default=0)
+    expected_arrivals: Mapped[float] = mapped_column(Float, default=0.0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SeatPrice(Base):
+    """An option's seat price in a run (only options with a price or a holder are kept)."""
+
+    __tablename__ = "seat_prices"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("seat_price_runs.run_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    option_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    price: Mapped[float] = mapped_column(Float)  # for a client the plan seats elsewhere
+    held_price: Mapped[float] = mapped_column(Float)  # for one the plan seats here
+    # the waiting clients' ids the plan seats here (to say "7 people waiting fit it better")
+    holders: Mapped[list] = mapped_column(JSON)

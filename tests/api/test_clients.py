@@ -119,15 +119,23 @@ def test_generated_ids_follow_each_other(api):
     assert int(second["client_id"][2:]) == int(first["client_id"][2:]) + 1
 
 
-def test_saving_a_client_does_not_bump_the_generations(api):
-    with db(api) as s:
-        before = generations.read(s)
+def test_saving_a_client_rebuilds_no_matcher_but_moves_the_waiting_list(api):
+    def counts():
+        with db(api) as s:
+            read = generations.read(s)
+        return {n: read.get(n, 0) for n in (generations.CATALOG, generations.CAPACITY,
+                                            generations.WAITING)}
+
+    before = counts()
     made = new_client(api)
     with api.client(HALONG) as c:
         assert c.patch(f"/v1/clients/{made['client_id']}",
                        json={"interests": "nấu ăn"}).status_code == 200
-    with db(api) as s:
-        assert generations.read(s) == before
+    after = counts()
+    # No rebuild of any worker's matcher; the seat prices are recomputed for the new list.
+    assert after[generations.CATALOG] == before[generations.CATALOG]
+    assert after[generations.CAPACITY] == before[generations.CAPACITY]
+    assert after[generations.WAITING] >= before[generations.WAITING] + 2
 
 
 # --- search ------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""The seat prices a suggestion reads: one stored run, aligned with a matcher's catalogue.
+
+Kept free of the engine (the engine reads it; the price computation reads the engine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+#: A price below this (in expected successes) changes no ranking worth telling about.
+SHOWN_FROM = 0.01
+
+NOTES = {
+    "off": ("Không tính giá chỗ (đã tắt trong cài đặt).",
+            "Seat prices are off (settings)."),
+    "no_run": ("Chưa tính giá chỗ: thứ tự như khi không có ai khác chờ.",
+               "No seat prices yet: ranked as if nobody else were waiting."),
+    "no_demand": ("Không có danh sách chờ hay lịch sử đăng ký: giá chỗ bằng 0.",
+                  "No waiting list or registration history: every seat price is 0."),
+    "priced": ("Đã tính đến những người đang chờ cùng chỗ.",
+               "Ranked with the others waiting for the same seats in mind."),
+}
+
+
+@dataclass(frozen=True)
+class SeatPrices:
+    """Per catalogue row, the price of a seat (expected successes); with what it rests on.
+
+    ``price`` is what a seat costs the others when a client the plan does not seat there
+    takes it; ``held_price`` when a client the plan seats there does (matcher/pricing/prices).
+    """
+
+    price: np.ndarray
+    held_price: np.ndarray
+    holders: dict[str, frozenset[str]] = field(default_factory=dict)
+    state: str = "no_run"  # a key of NOTES
+    computed_at: datetime | None = None
+    n_waiting: int = 0
+    expected_arrivals: float = 0.0
+    basis: str = ""  # what the run rests on (matcher.pricing.refresh.basis_of)
+
+    @classmethod
+    def none(cls, n_options: int, state: str = "no_run") -> SeatPrices:
+        return cls(np.zeros(n_options), np.zeros(n_options), state=state)
+
+    @property
+    def active(self) -> bool:
+        return self.state == "priced"
+
+    def for_client(self, rows: np.ndarray, option_ids: np.ndarray,
+                   client_id: str | None) -> np.ndarray:
+        """The seat prices of catalogue ``rows`` (with ``option_ids``) as ``client_id`` sees
+        them: the held price where the plan seats this client."""
+        price = self.price[rows].copy()
+        if client_id is not None and self.holders:
+            held = [k for k, o in enumerate(option_ids) if client_id in self.holders.get(o, ())]
+            price[held] = self.held_price[rows[held]]
+        return price
+
+    def contenders(self, option_id: str, client_id: str | None) -> int:
+        """Waiting clients other than ``client_id`` whom the plan seats in this option."""
+        held = self.holders.get(option_id, frozenset())
+        return len(held) - (client_id in held)
+
+    def summary(self) -> dict:
+        vi, en = NOTES[self.state]
+        return {"on": self.active, "state": self.state, "vi": vi, "en": en,
+                "computed_at": self.computed_at.isoformat() if self.computed_at else None,
+                "n_waiting": self.n_waiting,
+                "expected_arrivals": round(self.expected_arrivals, 1)}

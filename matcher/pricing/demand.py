@@ -1,0 +1,70 @@
+"""Who else may want a seat: the waiting list, and the arrivals expected before seats refill.
+
+The waiting list is every registered client never placed and not yet followed up (a
+follow-up of a client who was not placed records how their case ended), registered within
+``waiting_days`` of the day the prices are for. A client registered long ago and never
+placed is no longer counted: the province's lists are not kept for ever.
+
+Arrivals are forecast from the registration history: as many new clients as registered in
+the last year, scaled to the horizon until seats refill, with profiles drawn from the clients
+registered in that year (so by group and place as they really come). With no registration
+in the last year there is no forecast, and the prices rest on the waiting list alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.catalog import load_clients
+from matcher.store.tables import FollowUp, Placement
+
+#: The registration history read for the arrival rate and the arrivals' profiles.
+HISTORY_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The clients a price is about: ``waiting`` now, and ``futures`` sampled arrivals."""
+
+    waiting: pd.DataFrame  # client rows (catalog.CLIENT_COLUMNS)
+    pool: pd.DataFrame  # the profiles future arrivals are drawn from
+    futures: list[np.ndarray]  # per sampled future, positions in ``pool``
+    expected_arrivals: float
+
+    @property
+    def empty(self) -> bool:
+        return self.waiting.empty and not any(len(f) for f in self.futures)
+
+
+def read_demand(session: Session, *, on: date, horizon_days: int, waiting_days: int,
+                samples: int, seed: int = 0) -> Demand:
+    """The waiting list and ``samples`` sampled futures, as the store knows them ``on``."""
+    clients = load_clients(session)
+    placed = set(session.scalars(select(Placement.client_id).distinct()))
+    closed = set(session.scalars(select(FollowUp.client_id).distinct()))
+    return demand_from(clients, placed | closed, on=on, horizon_days=horizon_days,
+                       waiting_days=waiting_days, samples=samples, seed=seed)
+
+
+def demand_from(clients: pd.DataFrame, done: set[str], *, on: date, horizon_days: int,
+                waiting_days: int, samples: int, seed: int = 0) -> Demand:
+    """:func:`read_demand` on frames: ``done`` are the clients placed or followed up."""
+    registered = pd.to_datetime(clients["registered_on"], errors="coerce").dt.date
+    known = registered.notna()
+    # A missing registration date counts as recent: better priced than forgotten.
+    recent_enough = ~known | (registered >= on - timedelta(days=waiting_days))
+    not_future = ~known | (registered <= on)
+    waiting = clients[~clients["client_id"].isin(done) & recent_enough & not_future]
+    last_year = known & (registered > on - timedelta(days=HISTORY_DAYS)) & not_future
+    pool = clients[last_year].reset_index(drop=True)
+    expected = len(pool) * horizon_days / HISTORY_DAYS
+    rng = np.random.default_rng(seed)
+    futures = [rng.integers(0, len(pool), size=rng.poisson(expected)) if len(pool)
+               else np.zeros(0, dtype=np.int64) for _ in range(samples)]
+    return Demand(waiting.reset_index(drop=True), pool, futures, float(expected))

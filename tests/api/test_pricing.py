@@ -1,0 +1,73 @@
+"""Seat prices over HTTP: a contested seat is kept for the waiting client who needs it.
+
+On Cô Tô (an island with no demo option) two deaf clients over 50 who cannot travel wait:
+a woman who can take either of two sign-language courses for people over 50, and a man who
+can take only one of them (the other is for women only), which has a single seat. (Deaf and
+over 50, so that these two can take no other Cô Tô option other tests leave there, and the
+younger Cô Tô clients those tests leave waiting cannot take these.) Whoever asks first, the woman is offered the course
+with seats to spare first, and the single seat's card says why it ranks lower; nothing
+eligible disappears from her list.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tests.api.test_clients import HALONG
+from tests.api.test_suggestions import add_option, coto_client, suggest
+
+
+def _priced(api, client_id: str, option_id: str, deadline_s: float = 30) -> dict:
+    """Suggestions for the client once the background refresh has priced ``option_id``."""
+    end = time.monotonic() + deadline_s
+    while True:
+        out = suggest(api, client_id, top=50)
+        entry = {e["option_id"]: e for e in out["suggestions"]}.get(option_id)
+        if out["pricing"]["state"] == "priced" and entry and entry["seat_price"] > 0:
+            return out
+        assert time.monotonic() < end, f"prices never covered {option_id}: {out['pricing']}"
+        time.sleep(0.3)
+
+
+def test_the_single_seat_is_kept_for_the_client_who_can_use_nothing_else(api):
+    single = add_option(api, capacity=1, min_age=50, sign_language=True)
+    spare = add_option(api, capacity=5, women_only=True, min_age=50, sign_language=True)
+    woman = coto_client(api, gender="nữ", birth_date="1968-04-02",
+                        disability="deaf")["client_id"]
+    man = coto_client(api, gender="nam", birth_date="1969-09-12",
+                      disability="deaf")["client_id"]
+
+    out = _priced(api, woman, single)
+    ids = [e["option_id"] for e in out["suggestions"]]
+    assert set(ids) >= {single, spare}  # nothing eligible is removed
+    assert ids.index(spare) < ids.index(single)
+    card = next(e for e in out["suggestions"] if e["option_id"] == single)
+    contested = [r for r in card["reasons"] if r["code"] == "contested"]
+    assert contested and "1 người đang chờ phù hợp với chỗ này hơn" in contested[0]["vi"]
+    assert card["parts"]["seat"] == -card["seat_price"]
+    assert out["pricing"]["on"] and out["pricing"]["n_waiting"] >= 2
+
+    # The man, whom the plan seats there, sees no price that pushes the seat away.
+    his = suggest(api, man, top=50)
+    assert his["suggestions"][0]["option_id"] == single
+    assert his["suggestions"][0]["seat_price"] < card["seat_price"]
+
+    # "Why not?" says where the price moved the single seat to, and from where.
+    with api.client(HALONG) as c:
+        why = c.get(f"/v1/clients/{woman}/options/{single}/explain").json()
+    assert why["eligible"] and why["seat_price"] > 0
+    assert why["rank"] > why["rank_without_price"] or why["rank"] == ids.index(single) + 1
+    assert why["contenders"] == 1
+
+    # The list kept says it was priced (the page shows it).
+    with api.client(HALONG) as c:
+        kept = c.get(f"/v1/suggestions/{out['suggestion_id']}").json()
+    assert kept["pricing"]["state"] == "priced"
+
+
+def test_the_review_and_the_plan_page_say_whether_pricing_is_on(api):
+    with api.client("canbo.chuongtrinh") as c:
+        r = c.get("/v1/review")
+    assert r.status_code == 200, r.text
+    pricing = r.json()["pricing"]
+    assert pricing["on"] is True and pricing["state"] in ("priced", "no_run", "no_demand")

@@ -1,0 +1,212 @@
+"""Stored seat prices on a real database (SQLite and PostgreSQL): computed from the waiting
+list, read by suggestions, safe beside concurrent accepts, harmless when there is nothing to
+price. The model is the transparent prior, as in a province with no history yet."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matcher.catalog import load_profile
+from matcher.engine import Matcher
+from matcher.pricing import is_current, load_prices, refresh_prices
+from matcher.settings import get_settings
+from matcher.store import generations
+from matcher.store.db import transaction
+from matcher.store.seats import reserve_seat
+from matcher.store.tables import Client, Option, OptionTrade, Provider
+
+PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
+
+
+def _option(s: Session, option_id: str, seats: int, **fields) -> None:
+    s.add(Provider(provider_id=f"P{option_id}", name=f"Cơ sở {option_id}",
+                   name_folded=f"co so {option_id.lower()}", kind="trainer", place_id=PLACE))
+    s.flush()
+    s.add(Option(option_id=option_id, provider_id=f"P{option_id}", kind="training",
+                 title=f"Lớp may {option_id}", place_id=PLACE, capacity=seats, min_age=16,
+                 cost_vnd=1_000_000, duration_weeks=8, accepts_records=True,
+                 **{"women_only": False, "sign_language": False, **fields}))
+    s.flush()
+    s.add(OptionTrade(option_id=option_id, trade_id="sewing", position=0))
+
+
+def _client(s: Session, client_id: str, gender: str, registered_days_ago: int = 400) -> None:
+    """A waiting client; registered over a year ago by default, so that no arrivals are
+    forecast and the prices rest on the waiting list alone."""
+    s.add(Client(client_id=client_id, birth_date=date(1998, 3, 1), gender=gender,
+                 group_code="other", place_id=PLACE, disability="none", max_travel_km=20,
+                 interests="học may",
+                 registered_on=date.today() - timedelta(days=registered_days_ago)))
+
+
+@pytest.fixture
+def contested(engine, tmp_path, monkeypatch):
+    """One single-seat course anybody may take, one women-only course with seats to spare;
+    a woman and a man waiting. The model is the prior (no history)."""
+    monkeypatch.setenv("MATCHER_MODEL_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    with transaction(engine) as s:
+        _option(s, "SINGLE", 1)
+        _option(s, "SPARE", 5, women_only=True)
+        _client(s, "WOMAN", "female")
+        _client(s, "MAN", "male")
+        generations.bump(s, generations.CATALOG)
+    yield engine
+    get_settings.cache_clear()
+
+
+def test_the_single_seat_is_priced_for_the_client_with_an_alternative(contested):
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        assert matcher.model.is_prior
+        prices = refresh_prices(s, matcher)
+        assert prices.active and prices.n_waiting == 2
+        assert is_current(s, matcher)
+        row = matcher.catalog.position
+        assert prices.price[row["SPARE"]] == 0
+        assert prices.price[row["SINGLE"]] > 0
+        assert prices.holders["SINGLE"] == frozenset({"MAN"})
+        woman, man = load_profile(s, "WOMAN"), load_profile(s, "MAN")
+        priced, plain = (matcher.suggest(woman, top=50, prices=p) for p in (prices, None))
+        # Nothing eligible is removed; the contested seat moves below the spare one.
+        assert priced["n_eligible"] == plain["n_eligible"] == 2
+        assert [e["option_id"] for e in priced["suggestions"]] == ["SPARE", "SINGLE"]
+        assert "contested" in [r["code"] for r in priced["suggestions"][1]["reasons"]]
+        assert plain["pricing"]["state"] == "off" and priced["pricing"]["state"] == "priced"
+        his = matcher.suggest(man, top=50, prices=prices)["suggestions"]
+        assert [e["option_id"] for e in his] == ["SINGLE"] and his[0]["seat_price"] == 0
+        why = matcher.explain(woman, "SINGLE", prices=prices)
+        assert why["rank"] == 2 and why["contenders"] == 1 and why["seat_price"] > 0
+
+
+def test_prices_follow_the_store_and_go_stale_when_it_changes(contested):
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        refresh_prices(s, matcher)
+        assert is_current(s, matcher)
+        assert reserve_seat(s, "SINGLE", user_id=None, cause="placement")
+        s.commit()
+        assert not is_current(s, matcher)  # a seat moved: the API refreshes in the background
+        matcher._arrays["capacity"][matcher.catalog.position["SINGLE"]] = 0  # noqa: SLF001
+        prices = refresh_prices(s, matcher)
+        assert prices.price[matcher.catalog.position["SINGLE"]] == 0  # no seat, no price
+        assert load_prices(s, matcher).basis == prices.basis
+
+
+def test_no_waiting_list_and_no_history_price_nothing_and_say_so(engine, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("MATCHER_MODEL_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    with transaction(engine) as s:
+        _option(s, "ONLY", 1)
+        _option(s, "CLOSED", 0)
+    with Session(engine) as s:
+        matcher = Matcher.build(s)
+        assert load_prices(s, matcher).state == "no_run"
+        prices = refresh_prices(s, matcher)
+        assert prices.state == "no_demand" and not prices.active
+        assert not prices.price.any()
+        from matcher.profiles import ClientProfile
+
+        walk_in = ClientProfile(birth_date=date(2000, 1, 1), gender="female", group="other",
+                                place_id=PLACE, interests="may")
+        out = matcher.suggest(walk_in, prices=prices)
+        assert [e["option_id"] for e in out["suggestions"]] == ["ONLY"]
+        assert out["pricing"]["state"] == "no_demand" and "giá chỗ bằng 0" in out["pricing"]["vi"]
+
+
+def test_the_setting_turns_pricing_off(contested, monkeypatch):
+    monkeypatch.setenv("MATCHER_SEAT_PRICING", "false")
+    get_settings.cache_clear()
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        refresh_prices(s, matcher)
+        prices = load_prices(s, matcher)
+        assert prices.state == "off" and not prices.active
+        out = matcher.suggest(load_profile(s, "WOMAN"), top=50, prices=prices)
+        assert all(e["seat_price"] == 0 for e in out["suggestions"])
+        assert "seat" not in out["suggestions"][0]["parts"]
+
+
+def test_refreshing_prices_while_seats_are_taken_never_gives_a_seat_twice(contested):
+    with transaction(contested) as s:
+        for i in range(30):
+            _client(s, f"W{i:03d}", "female")
+        for i in range(3):
+            _option(s, f"FEW{i}", 2)
+    start = {"SINGLE": 1, "FEW0": 2, "FEW1": 2, "FEW2": 2}
+    taken: list[str] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def refresher() -> None:
+        try:
+            with Session(contested) as s:
+                matcher = Matcher.build(s)
+                while not stop.is_set():
+                    refresh_prices(s, matcher)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def taker(option_id: str) -> None:
+        try:
+            for _ in range(3):
+                with Session(contested) as s:
+                    if reserve_seat(s, option_id, user_id=None, cause="placement"):
+                        s.commit()
+                        taken.append(option_id)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    background = threading.Thread(target=refresher)
+    background.start()
+    workers = [threading.Thread(target=taker, args=(o,)) for o in start for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    stop.set()
+    background.join()
+    assert not errors, errors
+    with Session(contested) as s:
+        left = dict(s.execute(select(Option.option_id, Option.capacity)
+                              .where(Option.option_id.in_(start))).all())
+        for option_id, seats in start.items():
+            assert left[option_id] == 0  # every seat went, none twice
+            assert taken.count(option_id) == seats
+        assert s.scalar(select(func.count()).select_from(Option)
+                        .where(Option.capacity < 0)) == 0
+
+
+def test_prices_are_never_negative_on_a_busier_waiting_list(contested):
+    with transaction(contested) as s:
+        for i in range(12):
+            _client(s, f"X{i:03d}", "female" if i % 2 else "male")
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        prices = refresh_prices(s, matcher)
+        assert (prices.price >= 0).all() and (prices.held_price >= 0).all()
+        assert (prices.held_price <= prices.price + 1e-9).all()
+        assert np.isfinite(prices.price).all()
+
+
+def test_recent_registrations_forecast_arrivals_who_compete_for_seats(contested):
+    # Men registered in the last year: more of them are expected, and the single seat is
+    # then worth something even to the man the plan seats there.
+    with transaction(contested) as s:
+        for i in range(40):
+            _client(s, f"M{i:03d}", "male", registered_days_ago=30 + i)
+        _client(s, "OLD", "male", registered_days_ago=800)  # no longer counted as waiting
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        prices = refresh_prices(s, matcher)
+        assert prices.n_waiting == 42  # WOMAN, MAN and the 40; not OLD
+        assert prices.expected_arrivals == pytest.approx(40 * 90 / 365, abs=0.1)
+        single = matcher.catalog.position["SINGLE"]
+        assert prices.held_price[single] > 0  # others want it even if the plan seats you
