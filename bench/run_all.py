@@ -11,6 +11,9 @@ than the world) are made, each in a fresh process (time and peak memory). The ho
 are then EXPLAINed on that schema (bench/explain_queries.py). Every heavy step runs in a
 child process of its own, so that its peak resident memory is its own, and under a time
 limit; a step that fails or runs out of time is reported as such and the run goes on.
+Last, a small sweep of the simulator (``matcher simulate``: arrivals one at a time through
+the API in worlds with a known truth, both worlds, two seeds, scarce and plentiful seats) goes
+into the same document under ``simulation`` (step ``simulate`` of ``--steps``).
 
     .venv/bin/python bench/run_all.py [--scales province,x10,national] [--quick]
         [--http-seconds 10] [--connections 16] [--database URL] [--out bench/results]
@@ -299,6 +302,25 @@ def step_plan(a) -> dict:
             "optimal": result["optimal"], "method": result["method"],
             "gain_over_greedy": round(result["gain_over"]["greedy"], 2),
             "gain_over_status_quo": round(result["gain_over"]["status_quo"], 2)}
+
+
+#: The simulation's sweep (matcher simulate): both worlds, two seeds, scarce and plentiful
+#: seats; ``--quick``: one small world.
+SIMULATION = {"world": "both", "seeds": "1,2", "orders": "registration",
+              "seats_per_arrival": "0.8,3", "arrivals": 300}
+QUICK_SIMULATION = {"world": "ours", "seeds": "1", "orders": "registration",
+                    "seats_per_arrival": "0.8", "arrivals": 120}
+
+
+def step_simulate(a) -> dict:
+    """Arrivals one at a time through the API in worlds with a known truth (a small sweep;
+    SQLite files of its own, whatever the benchmark's database)."""
+    from matcher.simulation import parse_spec, run_sweep
+
+    spec = parse_spec(**(QUICK_SIMULATION if a.quick else SIMULATION))
+    doc = run_sweep(spec, log=log)
+    doc["peak_rss_mb"] = rss_mb()
+    return doc
 
 
 # --- HTTP (in the orchestrating process: it only starts the server and wrk) ------------------
@@ -660,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,4", help="API worker counts to measure")
     ap.add_argument("--samples", type=int, default=300, help="clients for in-process latency")
     ap.add_argument("--cohorts", default=",".join(map(str, COHORTS)))
-    ap.add_argument("--steps", default="suggest,http,plans,explain",
+    ap.add_argument("--steps", default="suggest,http,plans,explain,simulate",
                     help="what to measure after build, import and train")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/matcher-bench"))
     ap.add_argument("--out", type=Path, default=HERE / "results",
@@ -686,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.step:
         a.workdir = Path(a.workdir)
         steps = {"build": step_build, "import": step_import, "train": step_train,
-                 "suggest": step_suggest, "plan": step_plan}
+                 "suggest": step_suggest, "plan": step_plan, "simulate": step_simulate}
         print(json.dumps(steps[a.step](a), ensure_ascii=False, default=str))
         return 0
 
@@ -722,6 +744,12 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         doc["scales"][scale] = run_scale(scale, a)
         doc["scales"][scale]["seconds"] = round(time.perf_counter() - started, 1)
+    if "simulate" in a.steps:
+        log("simulation: arrivals one at a time through the API (matcher simulate)")
+        a.scale_now, a.workdir_now, a.url_now = "simulation", a.workdir / "simulation", "-"
+        a.workdir_now.mkdir(parents=True, exist_ok=True)
+        extra = ["--quick"] if a.quick else []
+        doc["simulation"] = child("simulate", a, extra, 600 if a.quick else 1800)
     doc["growth"] = growth(doc["scales"])
     doc["targets_met"] = targets(doc["scales"])
     doc["seconds"] = round(time.perf_counter() - began, 1)

@@ -126,6 +126,16 @@ def _matcher(session, **kwargs):
         _fail(f"the model cannot be used: {exc}")
 
 
+def _prices(session, matcher):
+    """The stored seat prices, recomputed first when they are out of date (as the API
+    would in the background)."""
+    from matcher.pricing import is_current, load_prices, refresh_prices
+
+    if get_settings().seat_pricing and not is_current(session, matcher):
+        return refresh_prices(session, matcher)
+    return load_prices(session, matcher)
+
+
 def _profile(session, client_id: str | None, profile: Path | None):
     from matcher.catalog import load_profile
     from matcher.profiles import parse_profile
@@ -185,8 +195,9 @@ def suggest(
     with Session(make_engine()) as session:
         client = _profile(session, client_id, profile)
         matcher = _matcher(session)
+        prices = _prices(session, matcher)
     try:
-        result = matcher.suggest(client, top=top, kind=kind)
+        result = matcher.suggest(client, top=top, kind=kind, prices=prices)
     except ValueError as exc:
         _fail(str(exc))
     if as_json:
@@ -194,7 +205,7 @@ def suggest(
         return
     lang = "en" if lang == "en" else "vi"
     print(f"{result['n_eligible']} / {result['n_options']} options eligible; "
-          f"model {result['model_version']}")
+          f"model {result['model_version']}; {result['pricing'][lang]}")
     for rank, s in enumerate(result["suggestions"], start=1):
         print(f"{rank:2}. {s['option_id']} {s['title']} — {s['provider_name']} ({s['place']})"
               f"  score {s['score']:.3f}  P {s['p_success']:.0%}")
@@ -214,15 +225,18 @@ def explain(
     with Session(make_engine()) as session:
         client = _profile(session, client_id, None)
         matcher = _matcher(session)
+        prices = _prices(session, matcher)
     try:
-        answer = matcher.explain(client, option_id)
+        answer = matcher.explain(client, option_id, prices=prices)
     except KeyError as exc:
         _fail(str(exc.args[0]))
     if as_json:
         print(json.dumps(answer, ensure_ascii=False, indent=2))
     elif answer["eligible"]:
         print(f"{option_id} is eligible: rank {answer['rank']} of {answer['n_eligible']}, "
-              f"P(success) {answer['p_success']:.0%}, score {answer['score']:.3f}")
+              f"P(success) {answer['p_success']:.0%}, score {answer['score']:.3f}"
+              + (f", seat price {answer['seat_price']:.3f} (rank {answer['rank_without_price']}"
+                 " without it)" if answer.get("seat_price") else ""))
     else:
         print(f"{option_id} is not eligible for {client_id}:")
         for r in answer["failed_rules"]:
@@ -359,6 +373,50 @@ def review(
     from matcher.review.cli import run_review
 
     run_review(as_json=as_json, simulate_log=simulate_log, effects=effects)
+
+
+@app.command()
+def simulate(
+    world: Annotated[str, typer.Option(help="ours, other (../shared/worlds) or both.")] = "both",
+    seeds: Annotated[str, typer.Option(help="World seeds, comma-separated.")] = "1,2,3,4,5",
+    orders: Annotated[str, typer.Option(help="Arrival orders, comma-separated: registration, "
+                                             "shuffle:N.")] = "registration",
+    seats_per_arrival: Annotated[str, typer.Option(help="Seats per arrival (scarcity), "
+                                                        "comma-separated, each > 0.")] = "0.8",
+    arrivals: Annotated[int, typer.Option(help="Clients arriving one at a time.")] = 600,
+    behaviour: Annotated[str, typer.Option(help="first, or mixed:F (F in [0, 1]); "
+                                                "comma-separated for several.")] = "first",
+    rounds: Annotated[bool, typer.Option(
+        "--rounds", help="Also run with learning: after each quarter of arrivals, outcomes "
+                         "drawn from the truth are recorded and a model retrained.")] = False,
+    waiting_list: Annotated[str, typer.Option(
+        help="imported (the files as written: history's never-placed clients wait too), "
+             "current (they are left out, as closed cases), or both, comma-separated."
+    )] = "imported",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON to this file.")] = None,
+) -> None:
+    """Simulate arrivals one at a time through the API, graded by a world's known truth."""
+    from matcher.simulation import WorldUnavailable, parse_spec, run_sweep
+    from matcher.simulation.report import render
+
+    # Bad input, and a world that cannot be built here: one line, exit 2.
+    try:
+        spec = parse_spec(world=world, seeds=seeds, orders=orders,
+                          seats_per_arrival=seats_per_arrival, arrivals=arrivals,
+                          behaviours=behaviour, rounds=rounds, waiting_list=waiting_list)
+    except ValueError as exc:
+        print(f"matcher simulate: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    try:
+        doc = run_sweep(spec, log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except WorldUnavailable as exc:
+        print(f"matcher simulate: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    text = json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    print(text if as_json else render(doc))
 
 
 @db_app.command("upgrade")

@@ -196,8 +196,7 @@ class Matcher:
         return Candidates(rows, distance[result.eligible], wish, p, result, excluded)
 
     def cohort_candidates(self, clients: list[ClientProfile], *, on: date | None = None,
-                          max_options: int | None = None,
-                          ignore_seats: bool = False) -> CohortCandidates:
+                          max_options: int | None = None) -> CohortCandidates:
         """Every eligible option of every client of a cohort, with P(success), in batches.
 
         The same pairs and numbers as :meth:`candidates` for each client, computed a chunk
@@ -215,9 +214,6 @@ class Matcher:
             the nearest places holding ``REACH_PER_KEPT × max_options`` options, and within
             the client's whole reach only for the clients who find fewer than
             ``max_options`` eligible there. None (the default): every eligible option.
-        ignore_seats : bool
-            Count full options as eligible too (seat pricing scores its clients once and
-            then follows the seats as they change).
 
         Returns
         -------
@@ -229,8 +225,7 @@ class Matcher:
         place = np.array([self._place_pos[c.place_id] for c in clients], dtype=np.intp)
         limit = np.array([c.travel_limit_km for c in clients], dtype=float)
         people = _Cohort(clients, place, np.array([c.age(on) for c in clients], dtype=float),
-                         PairClients.of(clients), profiles_frame(clients),
-                         self._rule_arrays(ignore_seats))
+                         PairClients.of(clients), profiles_frame(clients))
         everyone = np.arange(len(clients))
         if max_options is None:
             return self._cohort_pass(people, everyone, limit, on)[0]
@@ -242,11 +237,6 @@ class Matcher:
             first = _concat([_select(first, ~np.isin(first.client, again)), second],
                             len(clients))
         return first
-
-    def _rule_arrays(self, ignore_seats: bool) -> dict[str, np.ndarray]:
-        if not ignore_seats:
-            return self._arrays
-        return {**self._arrays, "capacity": np.ones(len(self.catalog))}
 
     def _radius(self, n_options: int) -> np.ndarray:
         """Per place, the distance within which at least ``n_options`` options lie (inf if
@@ -293,7 +283,7 @@ class Matcher:
         client = who[pair_local]
         distance = self._distances[people.place[client], self._option_place[rows]]
         ok = eligible_pairs(people.rules.take(client),
-                            {k: v[rows] for k, v in people.arrays.items()},
+                            {k: v[rows] for k, v in self._arrays.items()},
                             distance, people.age[client])
         client, pair_local, rows, distance = client[ok], pair_local[ok], rows[ok], distance[ok]
         frame = people.frame.iloc[who].reset_index(drop=True)
@@ -562,7 +552,6 @@ class _Cohort:
     age: np.ndarray  # whole years, as the rules count them
     rules: PairClients
     frame: pd.DataFrame  # as the features read it
-    arrays: dict[str, np.ndarray]  # the options' columns the rules read
 
 
 def _select(c: CohortCandidates, keep: np.ndarray) -> CohortCandidates:

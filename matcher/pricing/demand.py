@@ -5,10 +5,15 @@ follow-up of a client who was not placed records how their case ended), register
 ``waiting_days`` of the day the prices are for. A client registered long ago and never
 placed is no longer counted: the province's lists are not kept for ever.
 
-Arrivals are forecast from the registration history: as many new clients as registered in
-the last year, scaled to the horizon until seats refill, with profiles drawn from the clients
-registered in that year (so by group and place as they really come). With no registration
-in the last year there is no forecast, and the prices rest on the waiting list alone.
+Arrivals are forecast from the registration history, with profiles drawn from the clients
+registered in the last year (so by group and place as they really come). How many: in the
+horizon until seats refill the centre takes on about as many clients as registered in a
+horizon's share of the last year (its intake, R); a waiting list of B clients already fills B
+of those turns, so only max(0, R - B) newcomers are expected to compete for today's seats.
+Counting all R on top of the list would count the same turns twice and price seats for
+people who will be served after they refill (measured in the simulator: a forecast on top of
+a long list cost more than it saved). With no registration in the last year there is no
+forecast either, and the prices rest on the waiting list alone.
 """
 
 from __future__ import annotations
@@ -63,7 +68,7 @@ def demand_from(clients: pd.DataFrame, done: set[str], *, on: date, horizon_days
     waiting = clients[~clients["client_id"].isin(done) & recent_enough & not_future]
     last_year = known & (registered > on - timedelta(days=HISTORY_DAYS)) & not_future
     pool = clients[last_year].reset_index(drop=True)
-    expected = len(pool) * horizon_days / HISTORY_DAYS
+    expected = max(0.0, len(pool) * horizon_days / HISTORY_DAYS - len(waiting))
     rng = np.random.default_rng(seed)
     futures = [rng.integers(0, len(pool), size=rng.poisson(expected)) if len(pool)
                else np.zeros(0, dtype=np.int64) for _ in range(samples)]

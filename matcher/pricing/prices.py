@@ -33,7 +33,6 @@ from matcher.engine import Matcher
 from matcher.pricing.demand import Demand
 from matcher.profiles import ClientProfile
 
-
 #: Options kept per client in the assignment behind the prices, those of highest P(success):
 #: a client's alternatives to a contested seat are among their best, and a national waiting
 #: list of 20,000 clients with ~3,000 eligible options each would be 60 million pairs.
@@ -58,11 +57,11 @@ def compute_prices(matcher: Matcher, demand: Demand, *, on: date) -> PriceResult
     if demand.empty or n_options == 0:
         return PriceResult(np.zeros(n_options), np.zeros(n_options), {}, len(demand.waiting),
                            demand.expected_arrivals)
-    waiting = _profiles(demand.waiting)
-    pool = _profiles(demand.pool)
-    pairs = _pairs_of(matcher, waiting + pool, on)
     capacity = np.nan_to_num(matcher._arrays["capacity"], nan=0.0)  # noqa: SLF001
     capacity = np.maximum(capacity, 0).astype(np.int64)
+    waiting = _profiles(demand.waiting)
+    pool = _profiles(demand.pool)
+    pairs = _pairs_of(matcher, waiting + pool, on, capacity)
     high, low = np.zeros(n_options), np.zeros(n_options)
     seated: Counter[tuple[str, str]] = Counter()
     for future in demand.futures:
@@ -105,18 +104,22 @@ def _profiles(frame: pd.DataFrame) -> list[ClientProfile]:
     return [ClientProfile.from_record(r) for r in frame.to_dict("records")]
 
 
-def _pairs_of(matcher: Matcher, people: list[ClientProfile],
-              on: date) -> dict[ClientProfile, tuple[np.ndarray, np.ndarray]]:
-    """Each profile's eligible options (seats aside) and P(success), computed once per
-    matcher: a refresh after an accept re-solves the plan, it does not re-score anyone."""
+def _pairs_of(matcher: Matcher, people: list[ClientProfile], on: date,
+              capacity: np.ndarray) -> dict[ClientProfile, tuple[np.ndarray, np.ndarray]]:
+    """Each profile's best eligible options with a seat, and their P(success), computed once
+    per matcher: a refresh after an accept re-solves the assignment, it re-scores nobody.
+
+    A seat taken later only closes an option (the assignment then skips it); an option that
+    opens again (a provider adds seats) may belong in someone's best, so it scores afresh.
+    """
     cache = matcher.pricing_pairs
-    if cache.get("on") != on:
+    open_now = capacity > 0
+    if cache.get("on") != on or (open_now & ~cache.get("open", open_now)).any():
         cache.clear()
-        cache["on"] = on
+        cache.update(on=on, open=open_now)
     missing = list(dict.fromkeys(p for p in people if p not in cache))
     if missing:
-        found = matcher.cohort_candidates(missing, on=on, max_options=MAX_OPTIONS,
-                                          ignore_seats=True)
+        found = matcher.cohort_candidates(missing, on=on, max_options=MAX_OPTIONS)
         for i, person in enumerate(missing):
             part = found.of(i)
             cache[person] = (found.rows[part], found.p_success[part])

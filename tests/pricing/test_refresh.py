@@ -19,7 +19,7 @@ from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.db import transaction
 from matcher.store.seats import reserve_seat
-from matcher.store.tables import Client, Option, OptionTrade, Provider
+from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
 
 PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
 
@@ -196,17 +196,33 @@ def test_prices_are_never_negative_on_a_busier_waiting_list(contested):
         assert np.isfinite(prices.price).all()
 
 
-def test_recent_registrations_forecast_arrivals_who_compete_for_seats(contested):
-    # Men registered in the last year: more of them are expected, and the single seat is
-    # then worth something even to the man the plan seats there.
+def test_recent_registrations_forecast_newcomers_beyond_the_waiting_list(contested):
+    # 60 men registered in the last year, all since placed: about 15 newcomers a quarter
+    # are expected beside the 2 waiting, and the single seat is then worth something even
+    # to the man the plan seats there.
     with transaction(contested) as s:
-        for i in range(40):
-            _client(s, f"M{i:03d}", "male", registered_days_ago=30 + i)
+        for i in range(60):
+            _client(s, f"M{i:03d}", "male", registered_days_ago=30 + 5 * i)
         _client(s, "OLD", "male", registered_days_ago=800)  # no longer counted as waiting
+        s.flush()
+        for i in range(60):
+            s.add(Placement(placement_id=f"PM{i:03d}", client_id=f"M{i:03d}",
+                            option_id="SPARE", start_date=date(2026, 1, 5), status="completed",
+                            success=True))
     with Session(contested) as s:
         matcher = Matcher.build(s)
         prices = refresh_prices(s, matcher)
-        assert prices.n_waiting == 42  # WOMAN, MAN and the 40; not OLD
-        assert prices.expected_arrivals == pytest.approx(40 * 90 / 365, abs=0.1)
+        assert prices.n_waiting == 2  # WOMAN and MAN; the 60 are placed, OLD too old
+        assert prices.expected_arrivals == pytest.approx(60 * 90 / 365 - 2, abs=0.1)
         single = matcher.catalog.position["SINGLE"]
         assert prices.held_price[single] > 0  # others want it even if the plan seats you
+
+
+def test_a_waiting_list_longer_than_a_horizon_of_intake_needs_no_forecast(contested):
+    with transaction(contested) as s:
+        for i in range(20):
+            _client(s, f"N{i:03d}", "male", registered_days_ago=10 + i)
+    with Session(contested) as s:
+        prices = refresh_prices(s, Matcher.build(s))
+        # 20 registered this year (90 days' share: 4.9) and 22 already waiting: no newcomer
+        assert prices.n_waiting == 22 and prices.expected_arrivals == 0

@@ -1,0 +1,176 @@
+"""The simulator of the product's use over time (issue 13): small worlds, seconds per test.
+
+Each arrival goes through the API's route functions into a SQLite file of the run's own; the
+figures are graded by the world's truth. What must hold whatever the engine's quality: the same
+seed gives the same numbers, the oracle's share is 1 and random's 0 by construction, no seat
+is ever given twice, plentiful seats place everyone the truth lets in, and bad input is refused
+with one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from matcher.simulation import Behaviour, parse_spec, run_desk, run_sweep, stage_world
+from matcher.simulation.staging import settings_for, sim_engine
+from matcher.simulation.sweep import arrival_order
+from matcher.simulation.worlds import OTHER_WORLD, ours_world, rewrite_capacity
+from tests.importing.test_cli_import import MATCHER
+
+ON = date.today()  # the day the API counts ages on, as in a real run
+SMALL = {"world": "ours", "seeds": "5", "orders": "shuffle:1", "seats_per_arrival": "0.5",
+         "arrivals": 80, "behaviours": "first,mixed:0.5"}
+
+
+def _without_timings(doc: dict) -> dict:
+    out = {k: v for k, v in doc.items() if k != "seconds"}
+    out["rows"] = [{k: v for k, v in r.items() if k != "seconds"} for r in doc["rows"]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_doc() -> dict:
+    return run_sweep(parse_spec(**SMALL), on=ON)
+
+
+def test_same_seed_same_numbers(small_doc):
+    again = run_sweep(parse_spec(**SMALL), on=ON)
+    assert _without_timings(again) == _without_timings(small_doc)
+    assert [r["behaviour"] for r in small_doc["rows"]] == ["first", "mixed:0.5"]
+    assert small_doc["rows"][1]["desk"]["unpriced"]["habit_choices"] > 0
+
+
+def test_oracle_is_one_and_random_zero_by_construction(small_doc):
+    for row in small_doc["rows"]:
+        assert row["share"]["oracle"] == 1.0 and row["share"]["random"] == 0.0
+        assert row["successes"]["oracle"] >= max(row["successes"].values()) - 1e-9
+        assert row["model"]["version"] == row["served"]["unpriced"]["model_version"] \
+            or row["model"]["prior"]
+    summary = small_doc["summary"][0]
+    assert summary["share"]["oracle"] == {"mean": 1.0, "min": 1.0, "max": 1.0}
+
+
+def test_a_run_never_gives_a_seat_twice(tmp_path):
+    world = ours_world(tmp_path / "world", seed=7, arrivals=60, seats_per_arrival=0.3)
+    stage = stage_world(world, tmp_path / "stage", on=ON)
+    run = run_desk(stage, world.arrivals, behaviour=Behaviour.parse("first"),
+                   seat_pricing=False, seed=7)
+    assert run.seats_check["options_below_zero"] == 0
+    assert run.seats_check["options_over_capacity"] == 0
+    from matcher.store.tables import Option, Placement
+
+    with settings_for(**stage.env()):
+        engine = sim_engine(stage.db_path)
+        with engine.connect() as conn:
+            seats = dict(conn.execute(select(Option.option_id, Option.capacity)).all())
+            given = dict(conn.execute(select(Placement.option_id, func.count())
+                                      .where(Placement.suggestion_id.is_not(None))
+                                      .group_by(Placement.option_id)).all())
+        engine.dispose()
+    assert min(seats.values()) >= 0
+    assert all(n <= world.capacity[o] for o, n in given.items())
+    assert all(seats[o] == world.capacity[o] - given.get(o, 0) for o in world.capacity)
+    assert sum(given.values()) == len(run.accepted) <= world.seats == 18
+
+
+def test_plentiful_seats_place_every_arrival_with_an_eligible_option(tmp_path):
+    # More seats per option than arrivals: no option can fill, so nobody waits for a seat.
+    world = ours_world(tmp_path / "world", seed=8, arrivals=60, seats_per_arrival=1300)
+    assert min(c for c in world.capacity.values()) >= 60
+    stage = stage_world(world, tmp_path / "stage", on=ON)
+    order = arrival_order(world.arrivals, "shuffle:1", 8)
+    run = run_desk(stage, order, behaviour=Behaviour.parse("first"), seat_pricing=False,
+                   seed=8)
+    with_option = {c for c in world.arrivals if world.p[c]}
+    assert {c for c, _ in run.accepted} == with_option
+    assert set(run.unplaced) == set(world.arrivals) - with_option
+    assert run.refused_no_seat == 0
+
+
+def test_scarcity_rewrites_seats_to_the_total_asked():
+    import pandas as pd
+
+    options = pd.DataFrame({"option_id": [f"O{i}" for i in range(10)], "capacity": ["9"] * 10})
+    for total in (1, 7, 15, 32):
+        seats = rewrite_capacity(options, total=total, seed=1)["capacity"].astype(int)
+        assert seats.sum() == total and seats.min() >= 0
+        if total <= 10:
+            assert seats.max() <= 2  # 1-2 seats a option while options are left to open
+
+
+@pytest.mark.skipif(not OTHER_WORLD.exists(), reason=f"{OTHER_WORLD} is absent: the other "
+                    "world lives in ../shared/worlds beside the project")
+def test_the_other_world_runs():
+    doc = run_sweep(parse_spec(world="other", seeds="2", arrivals=80, seats_per_arrival="0.8",
+                               orders="registration,shuffle:1"), on=ON)
+    reg, shuffled = doc["rows"]
+    assert reg["world"] == "other" and reg["arrivals"] == 80
+    assert reg["habit_world"] is not None and "habit_world" in reg["share"]
+    assert shuffled["habit_world"] is None  # the world's habit figure is for its own order
+    for row in doc["rows"]:
+        assert row["share"]["oracle"] == 1.0
+        assert row["placed"]["unpriced"] == row["desk"]["unpriced"]["placed"] > 0
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--world", "mars"], "unknown world 'mars'"),
+    (["--seats-per-arrival", "0"], "seats per arrival must be above 0"),
+    (["--seats-per-arrival", "-1"], "seats per arrival must be above 0"),
+    (["--arrivals", "0"], "arrivals must be at least 1"),
+    (["--behaviour", "mixed:1.5"], "must be a number in [0, 1]"),
+    (["--behaviour", "greedy"], "unknown behaviour 'greedy'"),
+    (["--orders", "sorted"], "unknown order 'sorted'"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, words):
+    # In-process (the command's own function, through typer): a process per case would cost
+    # two seconds of imports each; one case runs the installed command end to end.
+    done = CliRunner().invoke(app, ["simulate", *args])
+    assert done.exit_code == 2, done.output
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_the_installed_command_refuses_bad_input():
+    done = subprocess.run([MATCHER, "simulate", "--world", "ours", "--arrivals", "-3"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.strip() == \
+        "matcher simulate: arrivals must be at least 1, not -3", done.stderr
+
+
+def test_the_other_world_missing_is_one_line_and_exit_2(monkeypatch, tmp_path):
+    import matcher.simulation.sweep as sweep
+
+    monkeypatch.setattr(sweep, "OTHER_WORLD", tmp_path / "absent" / "other_world.py")
+    done = CliRunner().invoke(app, ["simulate", "--world", "other", "--seeds", "1"])
+    assert done.exit_code == 2, done.output
+    assert "the other world is unavailable" in done.stderr and "absent" in done.stderr
+
+
+def test_rounds_record_drawn_outcomes_and_retrain(tmp_path):
+    from matcher.simulation.baselines import grade
+    from matcher.store.tables import Placement
+
+    world = ours_world(tmp_path / "world", seed=9, arrivals=80, seats_per_arrival=1.0)
+    stage = stage_world(world, tmp_path / "stage", on=ON)
+    run = run_desk(stage, world.arrivals, behaviour=Behaviour.parse("first"),
+                   seat_pricing=False, seed=9, rounds=4)
+    curve = run.learning_curve
+    assert [c["round"] for c in curve] == [1, 2, 3, 4] and sum(c["arrivals"] for c in curve) == 80
+    assert "retrained" not in curve[-1]  # nothing learns from the last round
+    assert sum(c["placed"] for c in curve) == len(run.accepted)
+    assert sum(c["true_successes"] for c in curve) == pytest.approx(
+        grade(world, run.accepted).successes, abs=1e-3)
+    recorded = sum(c["retrained"]["outcomes_recorded"] for c in curve[:3])
+    assert recorded == sum(c["placed"] for c in curve[:3]) and len(run.trained_versions) == 3
+    with settings_for(**stage.env()):
+        engine = sim_engine(stage.db_path)
+        with engine.connect() as conn:
+            known = conn.execute(select(func.count()).select_from(Placement).where(
+                Placement.suggestion_id.is_not(None), Placement.success.is_not(None))).scalar()
+        engine.dispose()
+    assert known == recorded
