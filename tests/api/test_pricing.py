@@ -4,9 +4,9 @@ On Cô Tô (an island with no demo option) two deaf clients over 50 who cannot t
 a woman who can take either of two sign-language courses for people over 50, and a man who
 can take only one of them (the other is for women only), which has a single seat. (Deaf and
 over 50, so that these two can take no other Cô Tô option other tests leave there, and the
-younger Cô Tô clients those tests leave waiting cannot take these.) Whoever asks first, the woman is offered the course
-with seats to spare first, and the single seat's card says why it ranks lower; nothing
-eligible disappears from her list.
+younger Cô Tô clients those tests leave waiting cannot take these.) Whoever asks first,
+the woman is offered the course with seats to spare first, and the single seat's card says
+why it ranks lower; nothing eligible disappears from her list.
 """
 
 from __future__ import annotations
