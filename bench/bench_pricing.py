@@ -6,8 +6,9 @@ On a database holding a world and a trained model (``make bench`` runs it as the
 ``pricing`` at every scale, on the world it built): the first refresh (every waiting
 client's candidates scored, then the assignment and its dual over the sampled futures),
 a refresh after one seat is taken (the scored pairs are kept: only the assignment is solved
-again, as after an accept in the API), and the in-process suggestion time of a sample of
-clients without and with the prices (median and p99). Prints JSON.
+again, as after an accept in the API; the seat is given back afterwards), and the
+in-process suggestion time of a sample of clients without and with the prices (median and
+p99). Prints JSON.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def measure(url: str, model_dir: Path, *, samples: int = 300, on: date | None = 
     from matcher.engine import Matcher
     from matcher.pricing import refresh_prices
     from matcher.store.db import make_engine
-    from matcher.store.seats import reserve_seat
+    from matcher.store.seats import release_seat, reserve_seat
     from matcher.store.tables import Client
 
     engine = make_engine(url)
@@ -51,12 +52,16 @@ def measure(url: str, model_dir: Path, *, samples: int = 300, on: date | None = 
         contested = np.flatnonzero(prices.price > 0)
         row = int(contested[0]) if len(contested) else 0
         option_id = matcher.catalog.options["option_id"].iloc[row]
-        if reserve_seat(session, option_id, user_id=None, cause="placement"):
+        taken = reserve_seat(session, option_id, user_id=None, cause="placement")
+        if taken:
             session.commit()
             matcher._arrays["capacity"][row] -= 1  # noqa: SLF001 - as the API reloads it
         started = time.perf_counter()
         prices = refresh_prices(session, matcher, on=on)
         out["refresh_after_accept_s"] = round(time.perf_counter() - started, 3)
+        if taken:  # as it was
+            release_seat(session, option_id, user_id=None, cause="placement")
+            session.commit()
         ids = list(session.scalars(select(Client.client_id).order_by(Client.client_id)))
         rng = np.random.default_rng(seed)
         chosen = rng.choice(len(ids), min(samples, len(ids)), replace=False)

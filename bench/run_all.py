@@ -304,6 +304,17 @@ def step_plan(a) -> dict:
             "gain_over_status_quo": round(result["gain_over"]["status_quo"], 2)}
 
 
+def step_pricing(a) -> dict:
+    """Seat prices on this scale's world (bench/bench_pricing.py): the first refresh, a
+    refresh after one accept, suggestion time without and with the prices (the seat it
+    takes is given back)."""
+    import bench_pricing
+
+    out = bench_pricing.measure(a.url, a.workdir / "models", samples=a.samples, on=ON)
+    out["peak_rss_mb"] = rss_mb()
+    return out
+
+
 #: The simulation's sweep (matcher simulate): both worlds, two seeds, scarce and plentiful
 #: seats; ``--quick``: one small world.
 SIMULATION = {"world": "both", "seeds": "1,2", "orders": "registration",
@@ -538,6 +549,9 @@ def run_scale(scale: str, a) -> dict:
     if "suggest" in a.steps:
         log(f"{scale}: suggestions in-process")
         out["suggest_in_process"] = child("suggest", a, [], limit["suggest"])
+    if "pricing" in a.steps:
+        log(f"{scale}: seat prices")
+        out["pricing"] = child("pricing", a, [], limit["suggest"])
     out["http"] = {}
     if "http" not in a.steps:
         out["http"] = {"skipped": "not asked for (--steps)"}
@@ -660,6 +674,11 @@ def targets(scales: dict) -> dict:
             quiet = w4.get("suggestions_2_connections") or {}
             if "p99_ms" in quiet:
                 t["http_4_workers_p99_under_200ms_at_2_connections"] = quiet["p99_ms"] < 200
+        pricing = s.get("pricing") or {}
+        if "first_refresh_s" in pricing:
+            t["prices_within_60s"] = pricing["first_refresh_s"] <= 60
+            t["prices_after_accept_within_1s"] = pricing["refresh_after_accept_s"] <= 1
+            t["priced_suggestion_p99_within_1_5x"] = pricing["p99_ratio_priced_to_plain"] <= 1.5
         p1 = _get(s, "plans", "1000", "seconds")
         if p1 is not None:
             t["plan_1000_within_5s"] = p1 <= TARGETS["plan_1000_seconds"]
@@ -682,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,4", help="API worker counts to measure")
     ap.add_argument("--samples", type=int, default=300, help="clients for in-process latency")
     ap.add_argument("--cohorts", default=",".join(map(str, COHORTS)))
-    ap.add_argument("--steps", default="suggest,http,plans,explain,simulate",
+    ap.add_argument("--steps", default="suggest,pricing,http,plans,explain,simulate",
                     help="what to measure after build, import and train")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/matcher-bench"))
     ap.add_argument("--out", type=Path, default=HERE / "results",
@@ -708,7 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.step:
         a.workdir = Path(a.workdir)
         steps = {"build": step_build, "import": step_import, "train": step_train,
-                 "suggest": step_suggest, "plan": step_plan, "simulate": step_simulate}
+                 "suggest": step_suggest, "plan": step_plan, "simulate": step_simulate,
+                 "pricing": step_pricing}
         print(json.dumps(steps[a.step](a), ensure_ascii=False, default=str))
         return 0
 

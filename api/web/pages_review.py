@@ -144,6 +144,10 @@ def warnings(t: Translator, labels: Labels, review: dict[str, Any]) -> list[str]
     if too_few:
         out.append(t("review.warn.too_few", n=t.number(too_few),
                      min=t.number(league["min_n"])))
+    pricing = review.get("pricing") or {}
+    if pricing.get("on") and pricing.get("n_idle"):
+        out.append(t("review.warn.idle_waiting", k=t.number(pricing["n_idle"]),
+                     n=t.number(pricing["n_waiting"]), days=t.number(pricing["horizon_days"])))
     return out
 
 

@@ -18,7 +18,7 @@ forecast either, and the prices rest on the waiting list alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_clients
-from matcher.store.tables import FollowUp, Placement
+from matcher.store.tables import FollowUp, Placement, Suggestion
 
 #: The registration history read for the arrival rate and the arrivals' profiles.
 HISTORY_DAYS = 365
@@ -41,6 +41,9 @@ class Demand:
     pool: pd.DataFrame  # the profiles future arrivals are drawn from
     futures: list[np.ndarray]  # per sampled future, positions in ``pool``
     expected_arrivals: float
+    #: waiting clients registered more than a horizon ago for whom nobody has asked for
+    #: suggestions: perhaps cases no longer worked on, whose seats the prices still keep
+    idle: int = 0
 
     @property
     def empty(self) -> bool:
@@ -53,8 +56,13 @@ def read_demand(session: Session, *, on: date, horizon_days: int, waiting_days: 
     clients = load_clients(session)
     placed = set(session.scalars(select(Placement.client_id).distinct()))
     closed = set(session.scalars(select(FollowUp.client_id).distinct()))
-    return demand_from(clients, placed | closed, on=on, horizon_days=horizon_days,
-                       waiting_days=waiting_days, samples=samples, seed=seed)
+    asked = set(session.scalars(select(Suggestion.client_id).distinct()))
+    demand = demand_from(clients, placed | closed, on=on, horizon_days=horizon_days,
+                         waiting_days=waiting_days, samples=samples, seed=seed)
+    registered = pd.to_datetime(demand.waiting["registered_on"], errors="coerce").dt.date
+    long_ago = registered.notna() & (registered < on - timedelta(days=horizon_days))
+    idle = int((long_ago & ~demand.waiting["client_id"].isin(asked)).sum())
+    return replace(demand, idle=idle)
 
 
 def demand_from(clients: pd.DataFrame, done: set[str], *, on: date, horizon_days: int,

@@ -49,6 +49,7 @@ class PriceResult:
     holders: dict[str, tuple[str, ...]] = field(default_factory=dict)
     n_waiting: int = 0
     expected_arrivals: float = 0.0
+    n_idle: int = 0
 
 
 def compute_prices(matcher: Matcher, demand: Demand, *, on: date) -> PriceResult:
@@ -56,7 +57,7 @@ def compute_prices(matcher: Matcher, demand: Demand, *, on: date) -> PriceResult
     n_options = len(matcher.catalog)
     if demand.empty or n_options == 0:
         return PriceResult(np.zeros(n_options), np.zeros(n_options), {}, len(demand.waiting),
-                           demand.expected_arrivals)
+                           demand.expected_arrivals, demand.idle)
     capacity = np.nan_to_num(matcher._arrays["capacity"], nan=0.0)  # noqa: SLF001
     capacity = np.maximum(capacity, 0).astype(np.int64)
     waiting = _profiles(demand.waiting)
@@ -80,7 +81,7 @@ def compute_prices(matcher: Matcher, demand: Demand, *, on: date) -> PriceResult
     n = len(demand.futures)
     return PriceResult(high / n, low / n,
                        {o: tuple(sorted(c)) for o, c in holders.items()},
-                       len(waiting), demand.expected_arrivals)
+                       len(waiting), demand.expected_arrivals, demand.idle)
 
 
 def plan_prices(client: np.ndarray, option: np.ndarray, profit: np.ndarray,

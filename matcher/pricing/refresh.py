@@ -65,7 +65,8 @@ def refresh_prices(session: Session, matcher: Matcher, *, on: date | None = None
     state = "no_demand" if demand.empty else "priced"
     run_id = session.execute(insert(SeatPriceRun).values(
         computed_at=datetime.now(UTC), basis=basis_of(counts, str(matcher.model.version)),
-        state=state, n_waiting=result.n_waiting, expected_arrivals=result.expected_arrivals,
+        state=state, n_waiting=result.n_waiting, n_idle=result.n_idle,
+        expected_arrivals=result.expected_arrivals,
         seconds=round(time.perf_counter() - started, 4)).returning(SeatPriceRun.run_id)
     ).scalar_one()
     ids = matcher.catalog.options["option_id"].to_numpy(object)
@@ -127,6 +128,7 @@ def pricing_status(session: Session) -> dict:
         contested = session.scalar(select(func.count()).select_from(SeatPrice).where(
             SeatPrice.run_id == run.run_id, SeatPrice.price >= SHOWN_FROM))
         out.update(computed_at=run.computed_at.isoformat(timespec="seconds"),
-                   n_waiting=run.n_waiting, expected_arrivals=round(run.expected_arrivals, 1),
+                   n_waiting=run.n_waiting, n_idle=run.n_idle,
+                   expected_arrivals=round(run.expected_arrivals, 1),
                    seconds=run.seconds, contested_options=int(contested or 0))
     return out

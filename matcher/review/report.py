@@ -74,7 +74,8 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
     effects, effects_note = _effects(engine) if with_effects else (
         [], "not computed (with_effects=False)")
     lap("effects", t)
-    warnings = _warnings(quality, calibration, fairness, league, effects_note)
+    pricing = _pricing(engine)
+    warnings = _warnings(quality, calibration, fairness, league, effects_note, pricing)
     review = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"version": data.model_version, "is_prior": data.model_is_prior,
@@ -90,7 +91,7 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
         "league": league,
         "effects": effects,
         "effects_note": effects_note,
-        "pricing": _pricing(engine),
+        "pricing": pricing,
         "warnings": warnings,
         "seconds": {"total": round(time.perf_counter() - started, 3), **timings},
     }
@@ -119,7 +120,7 @@ def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], str | None
 
 
 def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
-              effects_note: str | None) -> list[str]:
+              effects_note: str | None, pricing: dict) -> list[str]:
     out = []
     if calibration["drift"].get("warning"):
         out.append(calibration["drift"]["warning"])
@@ -140,6 +141,11 @@ def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
                    f"{league['min_n']} placements with an outcome: too few to say")
     if effects_note:
         out.append(f"effects: {effects_note}")
+    if pricing.get("on") and pricing.get("n_idle"):
+        out.append(f"seat prices: {pricing['n_idle']} of the {pricing['n_waiting']} clients "
+                   f"waiting registered more than {pricing['horizon_days']} days ago and "
+                   "nobody has asked for suggestions for them; if their cases are closed, "
+                   "record a follow-up, or the prices keep seats for them")
     return out
 
 

@@ -338,6 +338,8 @@ class SeatPriceRun(Base):
     basis: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(16))
     n_waiting: Mapped[int] = mapped_column(Integer, default=0)
+    # waiting since before the horizon with no suggestion ever asked (matcher.pricing.demand)
+    n_idle: Mapped[int] = mapped_column(Integer, default=0)
     expected_arrivals: Mapped[float] = mapped_column(Float, default=0.0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
 

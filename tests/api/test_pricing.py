@@ -71,3 +71,19 @@ def test_the_review_and_the_plan_page_say_whether_pricing_is_on(api):
     assert r.status_code == 200, r.text
     pricing = r.json()["pricing"]
     assert pricing["on"] is True and pricing["state"] in ("priced", "no_run", "no_demand")
+
+
+def test_the_review_page_and_a_plan_page_show_the_pricing_state(api):
+    from tests.web.test_review_page import _signed_in
+
+    with api.client("canbo.chuongtrinh") as c:
+        r = c.post("/v1/plans", json={"client_ids": ["KH00001", "KH00002"]})
+    assert r.status_code == 201, r.text
+    plan_id = r.json()["plan_id"]
+    with _signed_in(api, "canbo.chuongtrinh") as client:
+        review = client.get("/review")
+        plan = client.get(f"/cohort/{plan_id}")
+    assert review.status_code == plan.status_code == 200
+    assert 'id="review-pricing" data-on="1"' in review.text
+    assert 'id="plan-pricing" data-on="1"' in plan.text
+    assert "Gợi ý cho từng người đang tính giá chỗ" in plan.text

@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("basis", sa.String(length=200), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("n_waiting", sa.Integer(), nullable=False),
+        sa.Column("n_idle", sa.Integer(), nullable=False),
         sa.Column("expected_arrivals", sa.Float(), nullable=False),
         sa.Column("seconds", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("run_id"),
