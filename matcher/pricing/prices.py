@@ -61,8 +61,9 @@ def compute_prices(matcher: Matcher, demand: Demand, *, on: date) -> PriceResult
     capacity = np.nan_to_num(matcher._arrays["capacity"], nan=0.0)  # noqa: SLF001
     capacity = np.maximum(capacity, 0).astype(np.int64)
     waiting = _profiles(demand.waiting)
-    pool = _profiles(demand.pool)
-    pairs = _pairs_of(matcher, waiting + pool, on, capacity)
+    drawn = np.unique(np.concatenate([np.zeros(0, np.int64), *demand.futures]))
+    pool = dict(zip(drawn.tolist(), _profiles(demand.pool.iloc[drawn]), strict=True))
+    pairs = _pairs_of(matcher, waiting + list(pool.values()), on, capacity)
     high, low = np.zeros(n_options), np.zeros(n_options)
     seated: Counter[tuple[str, str]] = Counter()
     for future in demand.futures:

@@ -65,14 +65,6 @@ def test_the_single_seat_is_kept_for_the_client_who_can_use_nothing_else(api):
     assert kept["pricing"]["state"] == "priced"
 
 
-def test_the_review_and_the_plan_page_say_whether_pricing_is_on(api):
-    with api.client("canbo.chuongtrinh") as c:
-        r = c.get("/v1/review")
-    assert r.status_code == 200, r.text
-    pricing = r.json()["pricing"]
-    assert pricing["on"] is True and pricing["state"] in ("priced", "no_run", "no_demand")
-
-
 def test_the_review_page_and_a_plan_page_show_the_pricing_state(api):
     from tests.web.test_review_page import _signed_in
 

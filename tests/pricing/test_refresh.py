@@ -226,3 +226,21 @@ def test_a_waiting_list_longer_than_a_horizon_of_intake_needs_no_forecast(contes
         prices = refresh_prices(s, Matcher.build(s))
         # 20 registered this year (90 days' share: 4.9) and 22 already waiting: no newcomer
         assert prices.n_waiting == 22 and prices.expected_arrivals == 0
+
+
+def test_the_status_counts_idle_waiting_clients_and_the_review_warns(contested):
+    from matcher.pricing import pricing_status
+    from matcher.review.report import _warnings
+
+    with Session(contested) as s:
+        assert pricing_status(s)["state"] == "no_run"
+        refresh_prices(s, Matcher.build(s))
+        status = pricing_status(s)
+    # WOMAN and MAN registered 400 days ago and nobody asked for suggestions for them.
+    assert status["on"] and status["state"] == "priced"
+    assert status["n_waiting"] == 2 and status["n_idle"] == 2
+    assert status["contested_options"] == 1 and status["horizon_days"] == 90
+    empty = {"drift": {}, "by_model_version": []}
+    warned = _warnings({"n_simulated": 0}, empty, {"flags": [], "steering": {"steered": False}},
+                       {"provider_flags": {}}, None, status)
+    assert any("2 of the 2 clients waiting" in w for w in warned)
