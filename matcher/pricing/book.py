@@ -6,6 +6,7 @@ Kept free of the engine (the engine reads it; the price computation reads the en
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 import numpy as np
@@ -55,10 +56,20 @@ class SeatPrices:
         """The seat prices of catalogue ``rows`` (with ``option_ids``) as ``client_id`` sees
         them: the held price where the plan seats this client."""
         price = self.price[rows].copy()
-        if client_id is not None and self.holders:
-            held = [k for k, o in enumerate(option_ids) if client_id in self.holders.get(o, ())]
+        mine = self.seats_of.get(client_id) if client_id is not None else None
+        if mine:
+            held = np.flatnonzero(np.isin(option_ids, list(mine)))
             price[held] = self.held_price[rows[held]]
         return price
+
+    @cached_property
+    def seats_of(self) -> dict[str, list[str]]:
+        """Per waiting client, the options the plan seats them in (``holders`` inverted)."""
+        out: dict[str, list[str]] = {}
+        for option_id, clients in self.holders.items():
+            for client_id in clients:
+                out.setdefault(client_id, []).append(option_id)
+        return out
 
     def contenders(self, option_id: str, client_id: str | None) -> int:
         """Waiting clients other than ``client_id`` whom the plan seats in this option."""
