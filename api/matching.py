@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 #: A worker computing prices holds the lease this long; a crashed one loses it after that.
 PRICING_LEASE_S = 120
+#: Runs one refresh makes at most while changes keep coming in; the next request starts more.
+REFRESH_ROUNDS = 3
 
 
 @dataclass
@@ -119,10 +121,14 @@ class MatcherCache:
                                               PRICING_LEASE_S):
                     return
                 try:
-                    started = time.perf_counter()
-                    matcher = self.get(session)
-                    session.rollback()
-                    if not is_current(session, matcher):
+                    # Again while changes came in during the last run (a burst of accepts
+                    # costs a run or two, not one each), up to a bound.
+                    for _ in range(REFRESH_ROUNDS):
+                        started = time.perf_counter()
+                        matcher = self.get(session)
+                        session.rollback()
+                        if is_current(session, matcher):
+                            break
                         refresh_prices(session, matcher)
                         log.info("seat prices refreshed in %.2f s",
                                  time.perf_counter() - started)
