@@ -8,7 +8,9 @@ workers on that PostgreSQL schema) is driven over loopback by wrk for a fixed ti
 fixed number of connections, the suggestions endpoint and ``GET /v1/me`` (sign-in check
 only) in the same run, and cohort plans of 1,000 / 10,000 / 100,000 clients (those no larger
 than the world) are made, each in a fresh process (time and peak memory). The hot queries
-are then EXPLAINed on that schema (bench/explain_queries.py). Every heavy step runs in a
+are then EXPLAINed on that schema (bench/explain_queries.py). The seat prices are measured on
+each world (step ``pricing``, bench/bench_pricing.py: the first refresh, a refresh after an
+accept, suggestion time with and without them). Every heavy step runs in a
 child process of its own, so that its peak resident memory is its own, and under a time
 limit; a step that fails or runs out of time is reported as such and the run goes on.
 Last, a small sweep of the simulator (``matcher simulate``: arrivals one at a time through
