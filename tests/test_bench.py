@@ -40,8 +40,13 @@ def test_quick_run_prints_every_figure(tmp_path):
     assert {"cpu", "cores", "ram_gib", "python", "os", "postgresql"} <= doc["machine"].keys()
     assert {"growth", "targets_met", "settings", "seconds"} <= doc.keys()
     quick = doc["scales"]["quick"]
-    for step in ("build", "import", "train", "suggest_in_process", "plans"):
+    for step in ("build", "import", "train", "suggest_in_process", "pricing", "plans"):
         assert "error" not in quick[step], (step, quick[step])
+    prices = quick["pricing"]
+    assert prices["first_refresh_s"] > 0 and prices["waiting"] > 0
+    assert 0 < prices["suggest_priced_median_ms"] <= prices["suggest_priced_p99_ms"]
+    assert set(doc["targets_met"]["quick"]) >= {"prices_within_60s",
+                                                "prices_after_accept_within_1s"}
     assert quick["build"]["rows"]["clients"] == 300
     assert set(quick["import"]["files"]) == {"providers", "options", "clients", "placements",
                                              "followups"}
