@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_profile
@@ -19,7 +19,7 @@ from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.db import transaction
 from matcher.store.seats import reserve_seat
-from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
+from matcher.store.tables import Client, Generation, Option, OptionTrade, Placement, Provider
 
 PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
 
@@ -244,3 +244,16 @@ def test_the_status_counts_idle_waiting_clients_and_the_review_warns(contested):
     warned = _warnings({"n_simulated": 0}, empty, {"flags": [], "steering": {"steered": False}},
                        {"provider_flags": {}}, None, status)
     assert any("2 of the 2 clients waiting" in w for w in warned)
+
+
+def test_one_worker_at_a_time_holds_the_pricing_lease(engine):
+    name = generations.PRICING_LEASE
+    with Session(engine) as first, Session(engine) as second:
+        assert generations.take_lease(first, name, 60)
+        assert not generations.take_lease(second, name, 60)  # held by the first
+        generations.end_lease(first, name)
+        assert generations.take_lease(second, name, 60)
+        # A lease whose holder died runs out: taken again once its time has passed.
+        with transaction(engine) as s:
+            s.execute(update(Generation).where(Generation.name == name).values(value=1))
+        assert generations.take_lease(first, name, 60)
