@@ -393,6 +393,10 @@ def simulate(
         help="imported (the files as written: history's never-placed clients wait too), "
              "current (they are left out, as closed cases), or both, comma-separated."
     )] = "imported",
+    seat_changes: Annotated[str | None, typer.Option(
+        help="Providers' seat changes replayed during the season: random:N, or a CSV file "
+             "with after_arrivals, option_id, seats_added."
+    )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     out: Annotated[Path | None, typer.Option(help="Also write the JSON to this file.")] = None,
 ) -> None:
@@ -404,13 +408,14 @@ def simulate(
     try:
         spec = parse_spec(world=world, seeds=seeds, orders=orders,
                           seats_per_arrival=seats_per_arrival, arrivals=arrivals,
-                          behaviours=behaviour, rounds=rounds, waiting_list=waiting_list)
+                          behaviours=behaviour, rounds=rounds, waiting_list=waiting_list,
+                          seat_changes=seat_changes)
     except ValueError as exc:
         print(f"matcher simulate: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     try:
         doc = run_sweep(spec, log=lambda msg: print(msg, file=sys.stderr, flush=True))
-    except WorldUnavailable as exc:
+    except (WorldUnavailable, ValueError) as exc:  # ValueError: a schedule's unknown option
         print(f"matcher simulate: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     text = json.dumps(doc, ensure_ascii=False, indent=1, default=str)

@@ -6,8 +6,8 @@ Kept free of the engine (the engine reads it; the price computation reads the en
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 

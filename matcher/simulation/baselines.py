@@ -12,6 +12,9 @@
   (:func:`matcher.allocation.solve`, a min-cost flow).
 
 A pair the truth deems ineligible counts 0 and is counted (``ineligible_under_truth``).
+With providers' seat changes (:mod:`~matcher.simulation.changes`), the habit and random apply
+them at the same moments as the runs through the API; the oracle and the cohort plan get
+every seat ever offered.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from matcher.allocation import Pairs, random_eligible, solve
+from matcher.simulation.changes import SeatChange, apply, season_seats
 from matcher.simulation.worlds import TruthWorld
 
 HABIT_KM_WEIGHT = 0.03  # one kilometre weighs as much as 3% of a met wish
@@ -57,9 +61,10 @@ def grade(world: TruthWorld, pairs: list[tuple[str, str]]) -> Graded:
     return Graded(float(p.sum()), len(pairs), bad)
 
 
-def _truth_pairs(world: TruthWorld) -> tuple[Pairs, np.ndarray, list[str]]:
+def _truth_pairs(world: TruthWorld, changes: tuple[SeatChange, ...] = ()
+                 ) -> tuple[Pairs, np.ndarray, list[str]]:
     """The truth's eligible pairs as the allocation's pair list (clients in arrival order),
-    the seats per option and the option ids."""
+    the seats per option (every seat ever offered, with ``changes``) and the option ids."""
     option_ids = sorted(world.capacity)
     col = {o: k for k, o in enumerate(option_ids)}
     row = {c: k for k, c in enumerate(world.arrivals)}
@@ -68,22 +73,25 @@ def _truth_pairs(world: TruthWorld) -> tuple[Pairs, np.ndarray, list[str]]:
     pairs = Pairs.from_arrays(client=[row[c] for c in clients], option=[col[o] for o in options],
                               p_success=world.true_p(clients, options),
                               n_clients=len(world.arrivals), n_options=len(option_ids))
-    capacity = np.array([world.capacity[o] for o in option_ids], dtype=np.int64)
+    seats = season_seats(world.capacity, changes)
+    capacity = np.array([seats[o] for o in option_ids], dtype=np.int64)
     return pairs, capacity, option_ids
 
 
-def oracle(world: TruthWorld) -> Graded:
+def oracle(world: TruthWorld, changes: tuple[SeatChange, ...] = ()) -> Graded:
     """The most true expected successes any assignment under the seats could reach."""
-    pairs, capacity, _ = _truth_pairs(world)
+    pairs, capacity, _ = _truth_pairs(world, changes)
     plan = solve(pairs, capacity=capacity)
     return Graded(float(plan.expected_successes), int(plan.assigned), 0)
 
 
 def random_arrivals(world: TruthWorld, order: list[str], *, seed: int = 0,
-                    runs: int = RANDOM_RUNS) -> Graded:
+                    runs: int = RANDOM_RUNS, changes: tuple[SeatChange, ...] = ()) -> Graded:
     """Mean over ``runs`` of a random truth-eligible option with a seat, one arrival at a time
     in ``order`` (a random preference order per pair takes the first open option: uniform
     among the open ones)."""
+    if changes:
+        return _random_with_changes(world, order, seed, runs, changes)
     pairs, capacity, _ = _truth_pairs(world)
     position = {c: k for k, c in enumerate(world.arrivals)}
     turn = np.array([position[c] for c in order], dtype=np.int64)
@@ -93,8 +101,29 @@ def random_arrivals(world: TruthWorld, order: list[str], *, seed: int = 0,
                   round(float(np.mean([p.assigned for p in plans]))), 0)
 
 
+def _random_with_changes(world: TruthWorld, order: list[str], seed: int, runs: int,
+                         changes: tuple[SeatChange, ...]) -> Graded:
+    """:func:`random_arrivals` with the seat changes applied as the arrivals go."""
+    totals, placed = [], []
+    for k in range(runs):
+        rng = np.random.default_rng([seed, k, 31])
+        seats = dict(world.capacity)
+        got: list[tuple[str, str]] = []
+        for i, client_id in enumerate(order):
+            apply(seats, changes, i)
+            open_now = [o for o in sorted(world.p.get(client_id, {})) if seats.get(o, 0) > 0]
+            if open_now:
+                o = open_now[int(rng.integers(len(open_now)))]
+                seats[o] -= 1
+                got.append((client_id, o))
+        g = grade(world, got)
+        totals.append(g.successes)
+        placed.append(g.placed)
+    return Graded(float(np.mean(totals)), round(float(np.mean(placed))), 0)
+
+
 def habit(world: TruthWorld, matcher: Any, profiles: list, order: list[str],
-          on: date) -> Graded:
+          on: date, changes: tuple[SeatChange, ...] = ()) -> Graded:
     """The social workers' habit one arrival at a time (module docstring), graded by truth.
 
     ``matcher`` is the product's matcher at set-up (the seats before any arrival) and
@@ -104,8 +133,10 @@ def habit(world: TruthWorld, matcher: Any, profiles: list, order: list[str],
     seats = matcher.catalog.options["capacity"].to_numpy(float).astype(np.int64).copy()
     option_ids = matcher.catalog.options["option_id"].to_numpy(object)
     position = {c: k for k, c in enumerate(world.arrivals)}
+    row_of = {o: k for k, o in enumerate(option_ids)}
     chosen: list[tuple[str, str]] = []
-    for client_id in order:
+    for i, client_id in enumerate(order):
+        apply(seats, changes, i, row_of)
         span = cands.of(position[client_id])
         rows = cands.rows[span]
         key = cands.wish[span] - HABIT_KM_WEIGHT * cands.distance_km[span]
@@ -117,9 +148,18 @@ def habit(world: TruthWorld, matcher: Any, profiles: list, order: list[str],
     return grade(world, chosen)
 
 
-def cohort_plan(world: TruthWorld, matcher: Any, profiles: list, on: date) -> Graded:
-    """The product's plan for every arrival at once, graded by truth."""
+def cohort_plan(world: TruthWorld, matcher: Any, profiles: list, on: date,
+                changes: tuple[SeatChange, ...] = ()) -> Graded:
+    """The product's plan for every arrival at once (with every seat ever offered), graded
+    by truth."""
     from matcher.cohort import plan_cohort
 
+    if changes:
+        # The set-up's own matcher, built for the baselines: its seats become the season's.
+        seats = season_seats(world.capacity, changes)
+        ids = matcher.catalog.options["option_id"]
+        capacity = ids.map(lambda o: seats.get(o, 0)).to_numpy(float)
+        matcher.catalog.options["capacity"] = capacity
+        matcher._arrays["capacity"] = capacity  # noqa: SLF001 - the array the rules read
     plan = plan_cohort(matcher, profiles, on=on)
     return grade(world, [(a["client_id"], a["option_id"]) for a in plan["assignments"]])

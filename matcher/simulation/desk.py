@@ -91,6 +91,7 @@ class DeskRun:
     pricing: str = "off"  # off, refreshed, or absent (asked for, no refresh_prices yet)
     seats_check: dict[str, int] = field(default_factory=dict)
     price_refreshes: int = 0  # refreshes the simulator made, the API's own being not done
+    seat_changes: int = 0  # providers' seat changes made through their route
     learning_curve: list[dict[str, Any]] = field(default_factory=list)
     trained_versions: list[str] = field(default_factory=list)  # with rounds; vary by run
     seconds: float = 0.0
@@ -102,6 +103,7 @@ class DeskRun:
                 "habit_choices": self.habit_choices, "model_version": self.model_version,
                 "prior_only": self.prior_only, "pricing": self.pricing,
                 "price_refreshes": self.price_refreshes,
+                "seat_changes": self.seat_changes,
                 "seats_check": self.seats_check, "learning_curve": self.learning_curve,
                 "trained_versions": self.trained_versions,
                 "seconds": round(self.seconds, 2),
@@ -109,13 +111,15 @@ class DeskRun:
 
 
 def run_desk(stage: Stage, order: list[str], *, behaviour: Behaviour, seat_pricing: bool,
-             seed: int | str, rounds: int = 0) -> DeskRun:
+             seed: int | str, rounds: int = 0, changes: tuple = ()) -> DeskRun:
     """Every arrival of ``order`` through the API's routes, on a fresh copy of the stage.
 
     With ``rounds`` (4: quarters), the arrivals come in that many consecutive parts; after
     each part but the last, the outcomes of its placements are drawn from the truth, recorded
     through the API's outcome route, and a model is retrained through the promotion gate
     (:mod:`matcher.simulation.rounds`); ``DeskRun.learning_curve`` says what each part got.
+    ``changes`` (:mod:`matcher.simulation.changes`) are made by the providers through their
+    own route, each once as many clients as it says have arrived.
     """
     # The API is imported here, not at the top: matcher/ is the library and must load without
     # the web layer, while the simulator's point is to exercise the API's own code path.
@@ -140,10 +144,15 @@ def run_desk(stage: Stage, order: list[str], *, behaviour: Behaviour, seat_prici
         engine = sim_engine(stage.db_path)
         make_session = session_factory(engine)
         try:
+            arrived = 0
             for k, part in enumerate(parts):
                 placed: list[tuple[str, str, str]] = []
                 for client_id in part:
                     t0 = time.perf_counter()
+                    if changes:
+                        with api_threads_finished(), make_session() as session:
+                            run.seat_changes += provider_changes(session, changes, arrived)
+                    arrived += 1
                     with api_threads_finished(), make_session() as session:
                         if seat_pricing:
                             _fresh_prices(session, run)
@@ -180,6 +189,42 @@ def run_desk(stage: Stage, order: list[str], *, behaviour: Behaviour, seat_prici
         run.ms_per_arrival = {"median": round(float(np.median(ms)), 1),
                               "p99": round(float(np.percentile(ms, 99)), 1)}
     return run
+
+
+def provider_changes(session: Any, changes: tuple, arrived: int) -> int:
+    """The providers' seat changes due once ``arrived`` clients have come, each made by the
+    option's provider through ``PATCH /v1/my/options/{id}`` (the account is created the
+    first time, in this run's copy of the database); how many were made."""
+    import secrets
+
+    from fastapi import Response
+    from sqlalchemy import select
+
+    from api.deps import Caller
+    from api.routes.capacity import update_my_option
+    from api.schemas.capacity import OptionUpdate
+    from matcher.accounts import add_user
+    from matcher.store.tables import Option, User
+
+    made = 0
+    for change in changes:
+        if change.after != arrived:
+            continue
+        option = session.get(Option, change.option_id)
+        if option is None:
+            continue
+        name = f"sim.provider.{option.provider_id}".lower()
+        user = session.scalar(select(User).where(User.username == name))
+        if user is None:
+            user = add_user(session, name, secrets.token_urlsafe(16), "provider",
+                            provider_id=option.provider_id)
+            session.commit()
+        caller = Caller(user.user_id, name, "provider", option.provider_id, "simulation")
+        seats = max(0, option.capacity + change.seats_added)
+        update_my_option(change.option_id, OptionUpdate(capacity=seats), Response(), session,
+                         caller, if_match=f'"{option.version}"')
+        made += 1
+    return made
 
 
 def _fresh_prices(session: Any, run: DeskRun) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from matcher.simulation import baselines as B
+from matcher.simulation.changes import SeatChange, random_changes, read_changes
 from matcher.simulation.desk import Behaviour, run_desk
 from matcher.simulation.report import shares, summarise
 from matcher.simulation.rounds import ROUNDS
@@ -54,6 +55,7 @@ class Spec:
     behaviours: tuple[Behaviour, ...]
     rounds: int = 0  # 0, or the rounds of learning (4: quarters) in extra runs
     waiting_lists: tuple[str, ...] = ("imported",)  # worlds.LISTS_KEPT
+    seat_changes: str | None = None  # "random:N" or a CSV file (matcher.simulation.changes)
 
 
 def _list(text: str, what: str) -> list[str]:
@@ -76,7 +78,7 @@ def parse_order(text: str) -> str:
 def parse_spec(*, world: str = "both", seeds: str = "1,2,3,4,5",
                orders: str = "registration", seats_per_arrival: str = "0.8",
                arrivals: int = 600, behaviours: str = "first", rounds: bool = False,
-               waiting_list: str = "imported") -> Spec:
+               waiting_list: str = "imported", seat_changes: str | None = None) -> Spec:
     """The sweep asked for in the command's words; ValueError naming the bad input."""
     if world not in (*WORLDS, "both"):
         raise ValueError(f"unknown world {world!r}: use ours, other or both")
@@ -102,7 +104,36 @@ def parse_spec(*, world: str = "both", seeds: str = "1,2,3,4,5",
                 orders=tuple(parse_order(o) for o in _list(orders, "--orders")),
                 seats_per_arrival=seats, arrivals=int(arrivals),
                 behaviours=tuple(Behaviour.parse(b) for b in _list(behaviours, "--behaviour")),
-                rounds=ROUNDS if rounds else 0, waiting_lists=lists)
+                rounds=ROUNDS if rounds else 0, waiting_lists=lists,
+                seat_changes=_check_changes(seat_changes))
+
+
+def _check_changes(text: str | None) -> str | None:
+    """``random:N`` (N at least 1) or a readable schedule file; ValueError otherwise."""
+    if text is None or text == "":
+        return None
+    head, _, n = text.partition(":")
+    if head == "random":
+        if not n.isdigit() or int(n) < 1:
+            raise ValueError(f"--seat-changes random:N takes a count of at least 1, not {n!r}")
+        return text
+    read_changes(Path(text))  # every row checked now, not halfway through a sweep
+    return text
+
+
+def changes_for(spec: Spec, world) -> tuple[SeatChange, ...]:
+    """The schedule of ``spec`` for ``world``; ValueError for an option it does not have."""
+    if spec.seat_changes is None:
+        return ()
+    if spec.seat_changes.startswith("random:"):
+        return random_changes(sorted(world.capacity), len(world.arrivals),
+                              int(spec.seat_changes.split(":", 1)[1]), world.seed)
+    changes = read_changes(Path(spec.seat_changes))
+    unknown = sorted({c.option_id for c in changes} - set(world.capacity))
+    if unknown:
+        raise ValueError(f"seat changes: {', '.join(unknown[:5])} not in world "
+                         f"{world.name} {world.seed}")
+    return changes
 
 
 def arrival_order(arrivals: list[str], order: str, seed: int) -> list[str]:
@@ -124,7 +155,8 @@ def run_sweep(spec: Spec, *, workdir: Path | None = None,
         "spec": {"worlds": list(spec.worlds), "seeds": list(spec.seeds),
                  "orders": list(spec.orders), "seats_per_arrival": list(spec.seats_per_arrival),
                  "arrivals": spec.arrivals, "behaviours": [b.name for b in spec.behaviours],
-                 "rounds": spec.rounds, "waiting_lists": list(spec.waiting_lists)},
+                 "rounds": spec.rounds, "waiting_lists": list(spec.waiting_lists),
+                 "seat_changes": spec.seat_changes},
         "behaviours": {b.name: b.text for b in spec.behaviours},
         "policies": {
             "priced": "arrivals through the API, seat pricing on",
@@ -167,10 +199,11 @@ def _one_world(spec: Spec, name: str, seed: int, s: float, kept: str, folder: Pa
     world = make_world(name, folder / "world", seed=seed, arrivals=spec.arrivals,
                        seats_per_arrival=s, list_kept=kept)
     built = time.perf_counter() - t0
+    changes = changes_for(spec, world)
     stage = stage_world(world, folder / "stage", on=on)
     stage.seconds["build"] = round(built, 2)
     t0 = time.perf_counter()
-    fixed, by_order = _baselines(stage, spec.orders, seed, on)
+    fixed, by_order = _baselines(stage, spec.orders, seed, on, changes)
     stage.seconds["baselines"] = round(time.perf_counter() - t0, 2)
     rows = []
     for order in spec.orders:
@@ -180,9 +213,12 @@ def _one_world(spec: Spec, name: str, seed: int, s: float, kept: str, folder: Pa
             for policy, pricing, rounds in _desk_policies(spec.rounds):
                 say(f"  {order}, {behaviour.name}, {policy}")
                 runs[policy] = run_desk(stage, turn, behaviour=behaviour, seat_pricing=pricing,
-                                        seed=f"{seed}:{order}", rounds=rounds)
+                                        seed=f"{seed}:{order}", rounds=rounds,
+                                        changes=changes)
             rows.append({**_row(stage, order, s, behaviour, runs,
-                                {**fixed, **by_order[order]}), "waiting_list": kept})
+                                {**fixed, **by_order[order]}), "waiting_list": kept,
+                         "seat_changes": [[c.after, c.option_id, c.seats_added]
+                                          for c in changes]})
     return rows
 
 
@@ -194,8 +230,9 @@ def _desk_policies(rounds: int) -> list[tuple[str, bool, int]]:
     return runs
 
 
-def _baselines(stage: Stage, orders: tuple[str, ...], seed: int,
-               on: date) -> tuple[dict[str, B.Graded], dict[str, dict[str, B.Graded]]]:
+def _baselines(stage: Stage, orders: tuple[str, ...], seed: int, on: date,
+               changes: tuple[SeatChange, ...] = ()
+               ) -> tuple[dict[str, B.Graded], dict[str, dict[str, B.Graded]]]:
     """The policies graded without the API: once per world, and once per order."""
     from matcher.engine import Matcher
     from matcher.store.db import transaction
@@ -210,13 +247,14 @@ def _baselines(stage: Stage, orders: tuple[str, ...], seed: int,
                 profiles = arrival_profiles(session, world.arrivals)
         finally:
             engine.dispose()
-        fixed = {"oracle": B.oracle(world),
-                 "cohort_plan": B.cohort_plan(world, matcher, profiles, on)}
+        fixed = {"oracle": B.oracle(world, changes),
+                 "cohort_plan": B.cohort_plan(world, matcher, profiles, on, changes)}
         by_order = {}
         for order in orders:
             turn = arrival_order(world.arrivals, order, seed)
-            by_order[order] = {"habit": B.habit(world, matcher, profiles, turn, on),
-                               "random": B.random_arrivals(world, turn, seed=seed)}
+            by_order[order] = {"habit": B.habit(world, matcher, profiles, turn, on, changes),
+                               "random": B.random_arrivals(world, turn, seed=seed,
+                                                           changes=changes)}
     return fixed, by_order
 
 

@@ -174,3 +174,45 @@ def test_rounds_record_drawn_outcomes_and_retrain(tmp_path):
                 Placement.suggestion_id.is_not(None), Placement.success.is_not(None))).scalar()
         engine.dispose()
     assert known == recorded
+
+
+# --- providers' seat changes ------------------------------------------------------------------
+
+
+def test_seat_changes_are_replayed_in_every_run_and_by_the_baselines(tmp_path):
+    from matcher.simulation.changes import read_changes
+
+    base = {"world": "ours", "seeds": "3", "orders": "registration", "seats_per_arrival": "1",
+            "arrivals": 40, "behaviours": "first"}
+    plain = run_sweep(parse_spec(**base), on=ON)["rows"][0]
+    # Every open option withdraws all its seats before the first client: nobody is placed
+    # one at a time, while the hindsight figures keep the seats once offered.
+    world = ours_world(tmp_path / "w", seed=3, arrivals=40, seats_per_arrival=1)
+    schedule = tmp_path / "changes.csv"
+    schedule.write_text("after_arrivals,option_id,seats_added\n" + "".join(
+        f"0,{o},-{n}\n" for o, n in world.capacity.items() if n), encoding="utf-8")
+    assert len(read_changes(schedule)) == sum(1 for n in world.capacity.values() if n)
+    closed = run_sweep(parse_spec(**base, seat_changes=str(schedule)), on=ON)["rows"][0]
+    for policy in ("priced", "unpriced", "habit", "random"):
+        assert closed["placed"][policy] == 0, policy
+    assert closed["desk"]["priced"]["seat_changes"] == len(closed["seat_changes"]) > 0
+    assert closed["successes"]["oracle"] == plain["successes"]["oracle"]
+    # Seats added at random moments: the season offers more, and the runs used them.
+    added = run_sweep(parse_spec(**base, seat_changes="random:30"), on=ON)["rows"][0]
+    again = run_sweep(parse_spec(**base, seat_changes="random:30"), on=ON)["rows"][0]
+    assert added["seat_changes"] == again["seat_changes"] and len(added["seat_changes"]) == 30
+    assert added["successes"] == again["successes"]
+    assert added["successes"]["oracle"] >= plain["successes"]["oracle"]
+
+
+def test_a_bad_seat_change_schedule_names_the_row_and_column(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("after_arrivals,option_id,seats_added\n3,OP1,2\nsoon,OP2,1\n",
+                   encoding="utf-8")
+    with pytest.raises(ValueError, match="row 3, column after_arrivals"):
+        parse_spec(world="ours", seeds="1", seat_changes=str(bad))
+    with pytest.raises(ValueError, match="random:N takes a count"):
+        parse_spec(world="ours", seeds="1", seat_changes="random:0")
+    result = CliRunner().invoke(app, ["simulate", "--world", "ours", "--seeds", "1",
+                                      "--seat-changes", str(bad)])
+    assert result.exit_code == 2 and "row 3, column after_arrivals" in result.output
