@@ -43,26 +43,26 @@ def distance_reason(distance_km: float) -> dict[str, str]:
     return reason("distance", f"Cách {km(distance_km)} km", f"{km(distance_km, 'en')} km away")
 
 
-def capacity_reason(kind: str, seats: int) -> dict[str, str]:
+def _seats_left(kind: str, seats: int) -> tuple[str, str]:
+    """"Còn 3 chỗ học" / "3 seats left", in the kind's own word for a seat."""
     unit_vi = {"training": "chỗ học", "job": "vị trí", "livelihood": "suất"}.get(kind, "chỗ")
     unit_en = {"training": "seat", "job": "opening", "livelihood": "slot"}.get(kind, "place")
     plural = "" if seats == 1 else "s"
-    return reason("capacity", f"Còn {seats} {unit_vi}", f"{seats} {unit_en}{plural} left")
+    return f"Còn {seats} {unit_vi}", f"{seats} {unit_en}{plural} left"
+
+
+def capacity_reason(kind: str, seats: int) -> dict[str, str]:
+    return reason("capacity", *_seats_left(kind, seats))
 
 
 def contested_reason(kind: str, seats: int, contenders: int) -> dict[str, str]:
     """Why a contested option ranks lower: its seats are few and others need them more."""
-    unit_vi = {"training": "chỗ học", "job": "vị trí", "livelihood": "suất"}.get(kind, "chỗ")
-    unit_en = {"training": "seat", "job": "opening", "livelihood": "slot"}.get(kind, "place")
-    plural = "" if seats == 1 else "s"
+    vi, en = _seats_left(kind, seats)
     if contenders > 0:
-        return reason("contested",
-                      f"Còn {seats} {unit_vi}; {contenders} người đang chờ phù hợp với chỗ này hơn",
-                      f"{seats} {unit_en}{plural} left; {contenders} people waiting are a "
-                      "better fit for them")
-    return reason("contested",
-                  f"Còn {seats} {unit_vi}; người đăng ký sắp tới có thể cần chỗ này hơn",
-                  f"{seats} {unit_en}{plural} left; clients expected soon may need them more")
+        return reason("contested", f"{vi}; {contenders} người đang chờ phù hợp với chỗ này hơn",
+                      f"{en}; {contenders} people waiting are a better fit for them")
+    return reason("contested", f"{vi}; người đăng ký sắp tới có thể cần chỗ này hơn",
+                  f"{en}; clients expected soon may need them more")
 
 
 def money_reason(kind: str, cost_vnd: float | None, wage_vnd_day: float | None):

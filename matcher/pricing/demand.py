@@ -18,7 +18,7 @@ forecast either, and the prices rest on the waiting list alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -57,27 +57,28 @@ def read_demand(session: Session, *, on: date, horizon_days: int, waiting_days: 
     placed = set(session.scalars(select(Placement.client_id).distinct()))
     closed = set(session.scalars(select(FollowUp.client_id).distinct()))
     asked = set(session.scalars(select(Suggestion.client_id).distinct()))
-    demand = demand_from(clients, placed | closed, on=on, horizon_days=horizon_days,
-                         waiting_days=waiting_days, samples=samples, seed=seed)
-    registered = pd.to_datetime(demand.waiting["registered_on"], errors="coerce").dt.date
-    long_ago = registered.notna() & (registered < on - timedelta(days=horizon_days))
-    idle = int((long_ago & ~demand.waiting["client_id"].isin(asked)).sum())
-    return replace(demand, idle=idle)
+    return demand_from(clients, placed | closed, asked, on=on, horizon_days=horizon_days,
+                       waiting_days=waiting_days, samples=samples, seed=seed)
 
 
-def demand_from(clients: pd.DataFrame, done: set[str], *, on: date, horizon_days: int,
-                waiting_days: int, samples: int, seed: int = 0) -> Demand:
-    """:func:`read_demand` on frames: ``done`` are the clients placed or followed up."""
+def demand_from(clients: pd.DataFrame, done: set[str], asked: set[str] = frozenset(), *,
+                on: date, horizon_days: int, waiting_days: int, samples: int,
+                seed: int = 0) -> Demand:
+    """:func:`read_demand` on frames: ``done`` are the clients placed or followed up,
+    ``asked`` those for whom suggestions were ever asked."""
     registered = pd.to_datetime(clients["registered_on"], errors="coerce").dt.date
     known = registered.notna()
     # A missing registration date counts as recent: better priced than forgotten.
     recent_enough = ~known | (registered >= on - timedelta(days=waiting_days))
     not_future = ~known | (registered <= on)
-    waiting = clients[~clients["client_id"].isin(done) & recent_enough & not_future]
+    is_waiting = ~clients["client_id"].isin(done) & recent_enough & not_future
+    waiting = clients[is_waiting]
+    long_ago = known & (registered < on - timedelta(days=horizon_days))
+    idle = int((is_waiting & long_ago & ~clients["client_id"].isin(asked)).sum())
     last_year = known & (registered > on - timedelta(days=HISTORY_DAYS)) & not_future
     pool = clients[last_year].reset_index(drop=True)
     expected = max(0.0, len(pool) * horizon_days / HISTORY_DAYS - len(waiting))
     rng = np.random.default_rng(seed)
     futures = [rng.integers(0, len(pool), size=rng.poisson(expected)) if len(pool)
                else np.zeros(0, dtype=np.int64) for _ in range(samples)]
-    return Demand(waiting.reset_index(drop=True), pool, futures, float(expected))
+    return Demand(waiting.reset_index(drop=True), pool, futures, float(expected), idle)

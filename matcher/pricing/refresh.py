@@ -3,8 +3,8 @@
 A run rests on the change counters (catalogue, seats, waiting list) and the model version
 it was computed with. :func:`is_current` compares them with the store's; the API recomputes
 in the background when they differ (api/matching.py) and ranks by the last stored run in the
-meantime, so a suggestion's prices lag the latest change by at most one refresh (about a
-second at province scale; ``bench/bench_pricing.py``).
+meantime, so a suggestion's prices lag the latest change by about one refresh (0.05 s after
+an accept at province scale, 9 s at national scale; ``bench/bench_pricing.py``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def refresh_prices(session: Session, matcher: Matcher, *, on: date | None = None
     settings = get_settings()
     on = on or date.today()
     started = time.perf_counter()
+    # The counters first, then the demand in a fresh transaction: a change between the two
+    # reads makes the run look older than it is (recomputed again), never newer.
     counts = generations.read(session)
-    session.rollback()  # read the demand in the same state the counters describe
+    session.rollback()
     demand = read_demand(session, on=on, horizon_days=settings.pricing_horizon_days,
                          waiting_days=settings.pricing_waiting_days,
                          samples=settings.pricing_samples)
@@ -70,11 +72,10 @@ def refresh_prices(session: Session, matcher: Matcher, *, on: date | None = None
         seconds=round(time.perf_counter() - started, 4)).returning(SeatPriceRun.run_id)
     ).scalar_one()
     ids = matcher.catalog.options["option_id"].to_numpy(object)
+    kept = np.flatnonzero((result.price >= STORED_FROM) | np.isin(ids, list(result.holders)))
     rows = [{"run_id": run_id, "option_id": ids[r], "price": float(result.price[r]),
              "held_price": float(result.held_price[r]),
-             "holders": list(result.holders.get(ids[r], ()))}
-            for r in range(len(ids))
-            if result.price[r] >= STORED_FROM or ids[r] in result.holders]
+             "holders": list(result.holders.get(ids[r], ()))} for r in kept]
     if rows:
         session.execute(insert(SeatPrice), rows)
     session.execute(delete(SeatPrice).where(SeatPrice.run_id < run_id))
