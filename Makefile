@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# On an empty database `make run` makes the demo database (synthetic world, demo accounts,
+# banner, imports refused); any other database is served as it is.
 run: install
 	$(BIN)/matcher db upgrade
-	$(BIN)/matcher seed --if-empty --demo-users
+	$(BIN)/matcher demo --if-empty
 	test -f "$${MATCHER_MODEL_DIR:-models}/current.json" || $(BIN)/matcher train
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 

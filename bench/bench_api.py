@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import wrk_runs  # noqa: E402 - bench/wrk_runs.py, beside this script
 
-from matcher.demo_users import DEMO_PASSWORD, add_demo_users  # noqa: E402
+from matcher.demo_users import add_accounts  # noqa: E402
 from matcher.ingest.seed import seed  # noqa: E402
 from matcher.outcomes import train  # noqa: E402
 from matcher.store.db import make_engine, transaction, upgrade  # noqa: E402
 from matcher.store.tables import Client, User  # noqa: E402
-from tests.api.server import start  # noqa: E402
+from tests.api.server import TEST_PASSWORD, start  # noqa: E402
 
 SCHEMA = "bench_api"
 
@@ -69,7 +69,7 @@ def main() -> None:
     upgrade(engine)
     seed(engine)
     with transaction(engine) as session:
-        add_demo_users(session)
+        add_accounts(session, TEST_PASSWORD)  # not a demo database: not the demo password
         worker = session.scalar(select(User.user_id).where(User.username == "ctv.halong"))
         ids = list(session.scalars(select(Client.client_id)
                                    .where(Client.caseworker_id == worker).limit(200)))
@@ -78,7 +78,7 @@ def main() -> None:
                    log=work / "server.log")
     try:
         token = httpx.post(f"{server.url}/v1/auth/token",
-                           data={"username": "ctv.halong", "password": DEMO_PASSWORD}
+                           data={"username": "ctv.halong", "password": TEST_PASSWORD}
                            ).json()["access_token"]
         script = wrk_runs.suggest_script(work / "suggest.lua", ids)
         # Warm every worker: each builds its matcher on its first suggestion.

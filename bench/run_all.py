@@ -51,6 +51,9 @@ import wrk_runs  # noqa: E402 - bench/wrk_runs.py, beside this script
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ON = date(2026, 10, 1)  # the synthetic world's as_of date
+# The benchmark database takes imports, so it is not a demo database and its accounts (the
+# demo usernames) have a password of their own: the demo password works on a demo database only.
+BENCH_PASSWORD = "bench-password-of-the-demo-usernames"
 MAX_OPTIONS = 30  # options kept per client in the cohort plans (as bench_cohort_large)
 SCALES = {
     # name: clients, options, placements; providers grow with the options
@@ -167,7 +170,7 @@ def step_build(a) -> dict:
 def step_import(a) -> dict:
     from sqlalchemy import select, text
 
-    from matcher.demo_users import add_demo_users
+    from matcher.demo_users import add_accounts
     from matcher.ingest.importer import KINDS, import_file
     from matcher.store.db import make_engine, transaction, upgrade
     from matcher.store.tables import Client, User
@@ -188,7 +191,7 @@ def step_import(a) -> dict:
         total_s += seconds
     started = time.perf_counter()
     with transaction(engine) as session:
-        add_demo_users(session)
+        add_accounts(session, BENCH_PASSWORD)
     users_s = time.perf_counter() - started
     started = time.perf_counter()
     if engine.dialect.name == "postgresql":
@@ -405,7 +408,6 @@ def http_bench(url: str, workdir: Path, workers: int, seconds: int, connections:
     import httpx
     from sqlalchemy import select
 
-    from matcher.demo_users import DEMO_PASSWORD
     from matcher.store.db import make_engine, transaction
     from matcher.store.tables import Client, User
 
@@ -420,7 +422,7 @@ def http_bench(url: str, workdir: Path, workers: int, seconds: int, connections:
     ready = time.perf_counter() - started
     try:
         token = httpx.post(f"{base}/v1/auth/token",
-                           data={"username": "ctv.halong", "password": DEMO_PASSWORD},
+                           data={"username": "ctv.halong", "password": BENCH_PASSWORD},
                            timeout=60).json()["access_token"]
         script = wrk_runs.suggest_script(workdir / "suggest.lua", ids)
         # Warm every worker: each builds its matcher on its first suggestion, and a worker

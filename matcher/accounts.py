@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher.demo import demo_password_refused, is_demo, is_demo_password
 from matcher.domain import Role
 from matcher.store.tables import Provider, User
 
@@ -29,9 +30,13 @@ class AccountError(ValueError):
     """A user cannot be created as asked; the message says why."""
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, *, demo_database: bool = False) -> str:
+    """The argon2id hash; the public demo password only for the demo database's accounts."""
     if len(password) < MIN_LENGTH:
         raise AccountError(f"a password needs at least {MIN_LENGTH} characters")
+    if is_demo_password(password) and not demo_database:
+        raise AccountError("that is the demo password, printed in the README: it works only "
+                           "on the demo database; choose another password")
     return _hasher.hash(password)
 
 
@@ -59,7 +64,8 @@ def add_user(session: Session, username: str, password: str, role: str,
         raise AccountError(f"unknown provider {provider_id!r}")
     if session.scalar(select(User.user_id).where(User.username == username)) is not None:
         raise AccountError(f"the username {username!r} is taken")
-    user = User(username=username, password_hash=hash_password(password), role=role,
+    user = User(username=username, role=role,
+                password_hash=hash_password(password, demo_database=is_demo(session)),
                 provider_id=provider_id, active=True, failed_logins=0)
     session.add(user)
     session.flush()
@@ -89,6 +95,8 @@ def authenticate(session: Session, username: str, password: str, *, free_failure
     An attempt during the wait is refused without checking the password at all.
     """
     now = now or datetime.now(UTC)
+    if demo_password_refused(session, password):  # public: never on a real database
+        return SignIn(None)
     user = session.scalar(select(User).where(User.username == username.strip()))
     if user is None or not user.active:
         verify_password(None, password)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from matcher.demo import DemoDatabase
 from matcher.ingest import KINDS, ImportFailed, Problem, import_file
 from matcher.ingest.seed import seed as seed_demo
 from matcher.settings import DEMO_DIR, get_settings
@@ -42,6 +43,9 @@ def import_command(
     engine = make_engine()
     try:
         result = import_file(engine, kind, file, encoding=encoding)
+    except DemoDatabase as exc:
+        print(f"{file}: not imported: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
     except ImportFailed as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [
@@ -64,28 +68,51 @@ def seed(
     ] = DEMO_DIR,
     if_empty: Annotated[bool, typer.Option("--if-empty",
                                            help="Do nothing (exit 0) when data is there.")] = False,
-    demo_users: Annotated[bool, typer.Option(
-        "--demo-users",
-        help="Also create the demo accounts (README) and their caseloads.")] = False,
 ) -> None:
-    """Load the demo world from data/demo into an empty database."""
+    """Load the five contract files of a folder (default: the demo world) into an empty
+    database; the demo world's folder marks it as the demo database (no accounts: `demo`)."""
     engine = make_engine()
     if if_empty and not is_empty(engine):
         print("the database already holds data; not seeded")
-    else:
-        try:
-            results = seed_demo(engine, directory)
-        except ImportFailed as exc:
-            _fail(f"not seeded, nothing was changed.\n{exc.render()}")
-        for result in results:
-            print(result.summary())
-    if demo_users:
-        from matcher.demo_users import add_demo_users
-        from matcher.store.db import transaction
+        return
+    demo_world = directory.resolve() == DEMO_DIR.resolve()
+    try:
+        results = seed_demo(engine, directory, mark_demo=demo_world)
+    except ImportFailed as exc:
+        _fail(f"not seeded, nothing was changed.\n{exc.render()}")
+    for result in results:
+        print(result.summary())
+    if demo_world:
+        print("marked as the demo database: imports are refused; `matcher demo` adds the "
+              "demo accounts")
 
-        with transaction(engine) as session:
-            made = add_demo_users(session)
-        print(f"demo accounts created: {', '.join(made) or 'none (they exist)'}")
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="On a database that holds other data, say so and exit 0 "
+                           "(for `make run`) instead of failing.")] = False,
+) -> None:
+    """Make an empty database the demo database: the synthetic demo world, its demo accounts
+    (README) and the mark that shows a banner on every page and refuses real imports.
+    On the demo database it only adds missing demo accounts; any other database is refused."""
+    from matcher.demo import make_demo
+
+    engine = make_engine()
+    try:
+        result = make_demo(engine)
+    except DemoDatabase as exc:
+        if if_empty:
+            print(f"not the demo database, left as it is: {exc}")
+            return
+        print(f"matcher demo: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except ImportFailed as exc:
+        _fail(f"the demo world was not loaded, nothing was changed.\n{exc.render()}")
+    for loaded in result.loaded:
+        print(loaded.summary())
+    print("the demo database (synthetic data only); demo accounts created: "
+          f"{', '.join(result.accounts) or 'none (they exist)'}")
 
 
 @users_app.command("add")
@@ -439,6 +466,24 @@ def db_status() -> None:
     print(f"database: {current_revision(engine) or 'empty'}; code: {head_revision()}")
 
 
+def _first_start_hints(engine) -> None:
+    """What a new database needs next: an empty one is served as it is, never filled."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from matcher.store.tables import User
+
+    with Session(engine) as session:
+        accounts = session.scalar(select(func.count()).select_from(User))
+    if not accounts:
+        print("no account yet: create the first admin with "
+              "`matcher users add NAME --role admin` (the password is asked for)")
+    if is_empty(engine):
+        print("the database holds no data: import the contract files (`matcher import KIND "
+              "FILE`, or POST /v1/imports/{kind}); to try the product on synthetic data, make "
+              "an empty database of its own the demo database with `matcher demo`")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -447,7 +492,7 @@ def serve(
         int, typer.Option(help="Worker processes (PostgreSQL for more than 1).")
     ] = 1,
 ) -> None:
-    """Serve the API and the web pages; seed the demo world when the database is empty."""
+    """Serve the API and the web pages (an empty database stays empty: see the hints)."""
     import os
     import tempfile
 
@@ -455,14 +500,7 @@ def serve(
 
     engine = make_engine()
     upgrade(engine)
-    if is_empty(engine):
-        from matcher.demo_users import add_demo_users
-        from matcher.store.db import transaction
-
-        print("empty database: loading the demo world and its demo accounts")
-        seed_demo(engine)
-        with transaction(engine) as session:
-            add_demo_users(session)
+    _first_start_hints(engine)
     if workers > 1:
         if get_settings().database_url.startswith("sqlite"):
             print("note: several workers share one SQLite file; use PostgreSQL for real load")

@@ -1,7 +1,8 @@
 """Demo accounts for the demo world (synthetic data only): one of each role, and caseloads.
 
-The password is the same for every demo account and printed in the README: these
-accounts are for trying the product on the synthetic world, never for real data.
+The demo password is the same for every demo account and printed in the README, so it works
+only on a database that `matcher demo` marked as the demo database (matcher.demo); the tests
+and benchmarks make the same accounts on an unmarked database with a password of their own.
 """
 
 from __future__ import annotations
@@ -10,14 +11,25 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matcher.accounts import add_user
+from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
 from matcher.store.tables import Client, Option, User
 
-DEMO_PASSWORD = "demo-matcher-2026"
+__all__ = ["DEMO_PASSWORD", "SOCIAL_WORKERS", "add_accounts", "add_demo_users"]
+
 SOCIAL_WORKERS = ("ctv.halong", "ctv.uongbi", "ctv.campha")
 
 
 def add_demo_users(session: Session) -> list[str]:
-    """Create the demo accounts that do not exist yet; split the clients into caseloads."""
+    """The demo accounts with the demo password, on the demo database only."""
+    if not is_demo(session):
+        raise DemoDatabase("the demo accounts are made only on the demo database "
+                           "(`matcher demo`), never on a database of real records")
+    return add_accounts(session, DEMO_PASSWORD)
+
+
+def add_accounts(session: Session, password: str) -> list[str]:
+    """Create the demo usernames that do not exist yet, all with ``password``; split the
+    clients without a caseworker into the social workers' caseloads."""
     made: list[str] = []
     wanted: list[tuple[str, str, str | None]] = [
         (name, "social_worker", None) for name in SOCIAL_WORKERS]
@@ -30,7 +42,7 @@ def add_demo_users(session: Session) -> list[str]:
     existing = set(session.scalars(select(User.username)))
     for username, role, provider in wanted:
         if username not in existing:
-            add_user(session, username, DEMO_PASSWORD, role, provider)
+            add_user(session, username, password, role, provider)
             made.append(username)
     session.flush()
     ids = [session.scalar(select(User.user_id).where(User.username == name))

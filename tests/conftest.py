@@ -112,17 +112,19 @@ def trained_model_dir(tmp_path_factory):
 
 
 def seeded_database(backend: str, tmp):
-    """A migrated database with the demo world and demo accounts: (url, cleanup)."""
-    from matcher.demo_users import add_demo_users
+    """A migrated database with the demo world's data and the demo usernames, with the test
+    password: not marked as the demo database, so it takes imports: (url, cleanup)."""
+    from matcher.demo_users import add_accounts
     from matcher.ingest.seed import seed
     from matcher.store.db import transaction
+    from tests.api.server import TEST_PASSWORD
 
     url, cleanup = backend_url(backend, tmp)
     engine = make_engine(url)
     upgrade(engine)
     seed(engine)
     with transaction(engine) as session:
-        add_demo_users(session)
+        add_accounts(session, TEST_PASSWORD)
     engine.dispose()
     return url, cleanup
 

@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-def test_serve_seeds_an_empty_database_and_answers_health(tmp_path):
+def test_serve_answers_health_on_an_empty_database(tmp_path):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
     proc = subprocess.Popen([MATCHER, "serve", "--port", str(port)], env=env,

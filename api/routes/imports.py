@@ -22,11 +22,12 @@ from api.deps import CallerDep, SessionDep, allow
 from api.errors import MEDIA_TYPE, TITLES, Problem, problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
+from matcher.demo import DemoDatabase, refuse_imports
 from matcher.ingest import ImportFailed, import_into
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/imports", tags=["imports"],
                    dependencies=[allow("programme_staff", "admin")],
-                   responses=problem_responses(401, 403, 413))
+                   responses=problem_responses(401, 403, 409, 413))
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -49,7 +50,9 @@ def import_upload(
         min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$",
         description="Read a CSV in this encoding (e.g. cp1258) instead of UTF-8.")] = None,
 ) -> ImportOut | JSONResponse:
-    """Import a file of the data contract; 422 lists every problem with its row and column."""
+    """Import a file of the data contract; 422 lists every problem with its row and column.
+    The demo database refuses every import (409)."""
+    _refuse_on_demo(session)
     suffix = PurePath(file.filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise Problem(422, "send a .csv (UTF-8) or .xlsx file: "
@@ -66,6 +69,9 @@ def import_upload(
         except ImportFailed as exc:
             session.rollback()
             return _refused(exc)
+        except DemoDatabase as exc:  # marked demo after the check above
+            session.rollback()
+            raise Problem(409, str(exc)) from None
         session.commit()
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -74,6 +80,13 @@ def import_upload(
     return ImportOut(kind=result.kind, rows=result.rows, created=result.created,
                      updated=result.updated,
                      merged=[Merged(id_in_file=a, id_kept=b) for a, b in result.merged])
+
+
+def _refuse_on_demo(session) -> None:
+    try:
+        refuse_imports(session)
+    except DemoDatabase as exc:
+        raise Problem(409, str(exc)) from None
 
 
 def _refused(exc: ImportFailed) -> JSONResponse:

@@ -17,6 +17,7 @@ from api.routing import ReleasingRoute
 from api.web import i18n
 from api.web.render import render
 from api.web.session import CSRF, PageCaller, local_path, need
+from matcher.store.db import is_empty
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -71,10 +72,13 @@ def switch_language(code: str, next: str | None = None) -> RedirectResponse:  # 
 
 
 @router.get("/admin")
-def admin_home(request: Request, caller: PageCaller, settings: SettingsDep):
+def admin_home(request: Request, caller: PageCaller, settings: SettingsDep,
+               session: SessionDep):
     need(caller, "admin")
     try:
         model = current(settings)
     except Problem:
         model = None
-    return render(request, "admin.html", caller, model=model)
+    # A new database is served empty (never filled with the demo world): say what comes next.
+    return render(request, "admin.html", caller, model=model,
+                  empty=is_empty(session.get_bind()))

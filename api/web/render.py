@@ -9,10 +9,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import Caller
+from api.deps import Caller, get_engine
 from api.web import i18n
 from api.web.session import csrf_token
+from matcher.demo import is_demo
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,9 +31,32 @@ HEADERS = {
 
 @lru_cache
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html"]), trim_blocks=True,
-                       lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"]), trim_blocks=True,
+                      lstrip_blocks=True)
+    env.globals["demo_database"] = demo_database
+    return env
+
+
+_seen_demo = False
+
+
+def demo_database() -> bool:
+    """Whether this server's database is the demo one: every page then says so (base.html).
+
+    The mark is never removed, so once seen it is remembered; until then each page reads it
+    (one primary-key lookup), so that a database made the demo one while the server runs
+    shows the banner at once. A database that cannot answer just now shows no banner (the
+    sign-in page still renders): the banner informs, while the refusals that protect real
+    records (the demo password, imports) are checked where they happen.
+    """
+    global _seen_demo
+    if not _seen_demo:
+        try:
+            _seen_demo = is_demo(get_engine())
+        except SQLAlchemyError:
+            return False
+    return _seen_demo
 
 
 def translator(request: Request) -> i18n.Translator:

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from matcher.demo import refuse_imports
 from matcher.ingest.contract import CONTRACT
 from matcher.ingest.errors import ImportFailed, Problem, TooManyProblems
 from matcher.ingest.provider_merge import KnownProvider, find_same_provider
@@ -84,6 +85,7 @@ def import_into(
     user_id: int | None = None,
 ) -> ImportResult:
     """Import one file inside the caller's transaction; raising leaves it to be rolled back."""
+    refuse_imports(session)  # the demo database takes no real records (DemoDatabase)
     if kind not in CONTRACT:
         raise ImportFailed([Problem(None, None,
                                     f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")])

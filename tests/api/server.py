@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 
-from matcher.demo_users import DEMO_PASSWORD
-
 SECRET = "test-secret-key-for-the-api-tests-only-0123456789"
+# The seeded test databases are not demo databases (they take imports), so their accounts
+# (the demo usernames) have this password: the demo password works on a demo database only.
+TEST_PASSWORD = "test-password-of-the-seeded-accounts"
 
 
 def free_port() -> int:
@@ -34,7 +35,7 @@ class Server:
     proc: subprocess.Popen | None = None
     _tokens: dict[str, str] = field(default_factory=dict)
 
-    def token(self, username: str, password: str = DEMO_PASSWORD) -> str:
+    def token(self, username: str, password: str = TEST_PASSWORD) -> str:
         if username not in self._tokens:
             r = httpx.post(f"{self.url}/v1/auth/token",
                            data={"username": username, "password": password}, timeout=30)

@@ -7,8 +7,7 @@ import time
 import httpx
 import jwt
 
-from matcher.demo_users import DEMO_PASSWORD
-from tests.api.server import SECRET
+from tests.api.server import SECRET, TEST_PASSWORD
 
 PROTECTED = "/v1/me"
 
@@ -32,7 +31,7 @@ def test_other_routes_need_a_valid_token(api):
 
 def test_sign_in_returns_a_bearer_token_and_a_session_cookie(api):
     with api.client() as c:
-        r = c.post("/v1/auth/token", data={"username": "ctv.halong", "password": DEMO_PASSWORD})
+        r = c.post("/v1/auth/token", data={"username": "ctv.halong", "password": TEST_PASSWORD})
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["token_type"] == "bearer" and body["role"] == "social_worker"
@@ -52,7 +51,7 @@ def test_wrong_password_is_refused(api):
         assert r.status_code == 401 and r.json()["field"] == "password"
         # A successful sign-in resets the count.
         assert c.post("/v1/auth/token", data={"username": "quantri",
-                                              "password": DEMO_PASSWORD}).status_code == 200
+                                              "password": TEST_PASSWORD}).status_code == 200
 
 
 def test_unknown_user_is_refused_like_a_wrong_password(api):

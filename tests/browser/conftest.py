@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.demo_users import DEMO_PASSWORD
+from tests.api.server import TEST_PASSWORD
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
@@ -45,7 +45,7 @@ def browser():
         chromium.close()
 
 
-def sign_in(page, web, username: str, password: str = DEMO_PASSWORD) -> None:
+def sign_in(page, web, username: str, password: str = TEST_PASSWORD) -> None:
     page.goto(f"{web.url}/login")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(password)

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.store.tables import Client, Placement, PlacementCheck
+from tests.api.server import TEST_PASSWORD
 from tests.browser.conftest import shot
 
 
@@ -46,7 +46,7 @@ def test_keyboard_only_journey(open_page, web, db):
     tab_to(page, page.get_by_label("Tên đăng nhập"))
     page.keyboard.type("ctv.halong")
     page.keyboard.press("Tab")
-    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.type(TEST_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/clients$"))
     # The first Tab stop of a page is the skip link, and it moves the focus to the content.

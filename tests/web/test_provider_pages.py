@@ -22,10 +22,10 @@ from sqlalchemy import select, update
 
 from api.auth import tokens
 from api.web import i18n
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.domain import Group
 from matcher.store.tables import Option, OptionChange, User
 from tests.api import server as srv
+from tests.api.server import TEST_PASSWORD
 from tests.conftest import last_updated_ago
 
 PROVIDER = "truong.nghe"
@@ -38,7 +38,7 @@ def page_client(web, username: str | None = None, lang: str = "vi") -> Iterator[
     """A browser-like client: signed in through the /login form, cookies kept."""
     with httpx.Client(base_url=web.url, timeout=60, cookies={i18n.COOKIE: lang}) as client:
         if username:
-            r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+            r = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
             assert r.status_code == 303, r.text
         yield client
 
