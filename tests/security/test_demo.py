@@ -252,3 +252,19 @@ def test_matcher_demo_refuses_a_database_that_is_not_empty(db_url, engine, tmp_p
             User.username.in_(DEMO_USERS))) == 0
     kept = matcher("demo", "--if-empty", db_url=db_url)  # as `make run` calls it
     assert kept.returncode == 0 and "left as it is" in kept.stdout
+
+
+@pytest.mark.slow
+def test_matcher_seed_of_the_demo_world_marks_it_so_imports_are_refused(db_url, engine,
+                                                                         tmp_path):
+    """`matcher seed` loads the same demo world: it is marked too (no accounts), so real
+    records cannot be imported beside it either."""
+    assert matcher("seed", db_url=db_url).returncode == 0
+    with transaction(engine) as s:
+        assert is_demo(s)
+        assert s.scalar(select(func.count()).select_from(User)) == 0
+    csv = write_csv(tmp_path / "p.csv", GOOD["providers"])
+    out = matcher("import", "providers", str(csv), db_url=db_url)
+    assert out.returncode == 2 and "demo database" in out.stderr
+    accounts = matcher("demo", db_url=db_url)
+    assert accounts.returncode == 0 and "quantri" in accounts.stdout
