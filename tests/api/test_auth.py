@@ -8,6 +8,7 @@ import httpx
 import jwt
 
 from matcher.demo_users import DEMO_PASSWORD
+from tests.api.fixtures import new_account
 from tests.api.server import SECRET
 
 PROTECTED = "/v1/me"
@@ -62,11 +63,7 @@ def test_unknown_user_is_refused_like_a_wrong_password(api):
 
 
 def test_repeated_failures_are_slowed_down(api):
-    with api.client("quantri") as admin:
-        name = f"slow{time.time_ns()}"
-        r = admin.post("/v1/users", json={"username": name, "password": "right-password",
-                                          "role": "programme_staff"})
-        assert r.status_code == 201, r.text
+    name = new_account(api, "programme_staff", "right-password", prefix="slow")["username"]
     with api.client() as c:
         codes = [c.post("/v1/auth/token", data={"username": name, "password": "bad-pass"})
                  for _ in range(5)]
