@@ -131,6 +131,8 @@ def change_role(session: Session, user: User, role: str, provider_id: str | None
     if role in CLIENT_ACCESS and user.status == "active":
         set_status(user, "awaiting_approval")
         user.approved_by, user.approved_at = None, None
+    elif role not in CLIENT_ACCESS and user.status == "awaiting_approval":
+        set_status(user, "active")  # approval is asked only of roles with client access
     revoke_all(session, user.user_id)
 
 
