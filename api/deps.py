@@ -78,6 +78,18 @@ def _check_csrf(request: Request, cookie: str) -> None:
                           field=CSRF_HEADER)
 
 
+def refuse_cross_site(request: Request) -> None:
+    """Sign-in and activation from another site's page: refused. A browser says where a
+    request comes from (Sec-Fetch-Site); scripts send nothing and are unaffected. Without
+    this, another site could sign a visitor's browser into an account of its own."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        raise Problem(403, "a sign-in from another site's page is refused: use this site's "
+                           "sign-in page", field="Sec-Fetch-Site")
+
+
+SAME_SITE = Depends(refuse_cross_site)
+
+
 def current_user(request: Request, session: SessionDep,
                  token: Annotated[str | None, Depends(bearer)] = None) -> Caller:
     cookie = None if token else request.cookies.get(tokens.COOKIE)

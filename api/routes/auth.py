@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import audit
 from api.auth import tokens
-from api.deps import Caller, CallerDep, SessionDep, SettingsDep
+from api.deps import SAME_SITE, Caller, CallerDep, SessionDep, SettingsDep
 from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
 from matcher import activation, sessions
@@ -34,8 +34,8 @@ class Me(BaseModel):
     provider_id: str | None
 
 
-@router.post("/auth/token", response_model=Token,
-             responses=problem_responses(401, 422, 429))
+@router.post("/auth/token", response_model=Token, dependencies=[SAME_SITE],
+             responses=problem_responses(401, 403, 422, 429))
 def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response,
             session: SessionDep, settings: SettingsDep) -> Token:
     """Sign in with username and password: a bearer token, and the pages' session cookie."""
@@ -95,8 +95,8 @@ CODE_REFUSED = "the username or the one-time code is wrong, used or expired: ask
                "for a new code"
 
 
-@router.post("/auth/activate", response_model=ActivationOut,
-             responses=problem_responses(400, 422))
+@router.post("/auth/activate", response_model=ActivationOut, dependencies=[SAME_SITE],
+             responses=problem_responses(400, 403, 422))
 def activate(body: Activation, session: SessionDep) -> ActivationOut:
     """Set your own password with the one-time code the admin gave you (no sign-in needed).
 

@@ -148,3 +148,16 @@ def test_the_sign_in_form_needs_its_form_token(web):
                                       "csrf": theirs})
         assert r.status_code == 403
         assert login_form(page, "ctv.halong").status_code == 303
+
+
+def test_the_api_sign_in_refuses_another_sites_page(api):
+    """A form on another site posting to /v1/auth/token would sign the visitor's browser into
+    the other site's account (its cookie); the browser says it is cross-site, and is refused."""
+    r = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+                   data={"username": "ctv.halong", "password": DEMO_PASSWORD},
+                   headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403 and "matcher_session" not in r.headers.get("set-cookie", "")
+    same = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+                      data={"username": "ctv.halong", "password": DEMO_PASSWORD},
+                      headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200
