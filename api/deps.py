@@ -72,7 +72,8 @@ def _check_csrf(request: Request, cookie: str) -> None:
     the cookie is sent by the browser on its own, the header only by our own script."""
     if request.method in WRITES and request.url.path.startswith("/v1/"):
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, tokens.csrf_for(cookie)):
+        # As bytes: compare_digest refuses a str with non-ASCII characters (a 500, not a 403).
+        if not hmac.compare_digest(sent.encode(), tokens.csrf_for(cookie).encode()):
             raise Problem(403, f"a write signed in by the session cookie needs the header "
                                f"{CSRF_HEADER} (or send 'Authorization: Bearer <token>')",
                           field=CSRF_HEADER)

@@ -52,7 +52,7 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
     """A dependency of every page form: the form's token matches the session's."""
-    if not hmac.compare_digest(csrf, csrf_token(request)):
+    if not hmac.compare_digest(csrf.encode(), csrf_token(request).encode()):
         raise Problem(403, "this form has expired: open the page again and resend it",
                       field="csrf")
 
