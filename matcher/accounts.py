@@ -49,7 +49,20 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 def add_user(session: Session, username: str, password: str, role: str,
              provider_id: str | None = None) -> User:
-    """Create an account; a provider user is bound to exactly one provider."""
+    """Create an active account with a password (the operator's terminal and the demo);
+    a provider user is bound to exactly one provider."""
+    username = check_new_user(session, username, role, provider_id)
+    user = User(username=username, role=role,
+                password_hash=hash_password(password, demo_database=is_demo(session)),
+                provider_id=provider_id, active=True, status="active", failed_logins=0)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_new_user(session: Session, username: str, role: str,
+                   provider_id: str | None = None) -> str:
+    """The username to store, or AccountError saying why the account cannot be made."""
     roles = [r.value for r in Role]
     if role not in roles:
         raise AccountError(f"unknown role {role!r}: use one of {', '.join(roles)}")
@@ -64,12 +77,7 @@ def add_user(session: Session, username: str, password: str, role: str,
         raise AccountError(f"unknown provider {provider_id!r}")
     if session.scalar(select(User.user_id).where(User.username == username)) is not None:
         raise AccountError(f"the username {username!r} is taken")
-    user = User(username=username, role=role,
-                password_hash=hash_password(password, demo_database=is_demo(session)),
-                provider_id=provider_id, active=True, failed_logins=0)
-    session.add(user)
-    session.flush()
-    return user
+    return username
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,14 @@ def users_add(
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from standard input (scripts).")] = False,
 ) -> None:
-    """Create an account; the password is asked for (never an argument: shell history)."""
+    """Create an ACTIVE account with a password, at the server's own terminal.
+
+    This is the bootstrap: the first admin and the first programme staff are made here, by
+    the operator who runs the server. Every later account is made by the admin in the
+    product (POST /v1/users), without a password: the person sets their own with a one-time
+    code, and an account that can read client records waits for a programme staff
+    member's approval. The password is asked for (never an argument: shell history).
+    """
     from matcher.accounts import AccountError, add_user
     from matcher.store.db import ensure_schema, transaction
 

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     login_free_failures: int = Field(default=3, ge=1, description="Failed sign-ins in a row "
                                      "before each further attempt must wait.")
     login_max_wait_s: int = Field(default=300, ge=1, description="The longest wait imposed.")
+    activation_hours: int = Field(default=72, gt=0, le=24 * 30, description="A one-time "
+                                  "activation or reset code works for this many hours.")
     max_body_kb: int = Field(default=256, gt=0, description="Largest JSON request body.")
 
     @field_validator("database_url")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ class Claims:
     user_id: int
     role: str
     expires: datetime
+    session_id: str  # the sessions row the request checks (empty in a token from before)
 
 
 @lru_cache
@@ -45,13 +48,16 @@ def _key_file(path: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def issue(user_id: int, role: str, *, minutes: int | None = None) -> tuple[str, int]:
-    """A token for the user and its lifetime in seconds."""
-    lifetime = 60 * (minutes or get_settings().token_minutes)
+def lifetime_s() -> int:
+    return 60 * get_settings().token_minutes
+
+
+def issue(user_id: int, role: str, session_id: str, lifetime: int) -> str:
+    """A token for the user's session (matcher.sessions.open_session made it)."""
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "role": role, "iat": now,
+    claims = {"sub": str(user_id), "role": role, "sid": session_id, "iat": now,
               "exp": now + timedelta(seconds=lifetime)}
-    return jwt.encode(claims, secret_key(), algorithm=ALGORITHM), lifetime
+    return jwt.encode(claims, secret_key(), algorithm=ALGORITHM)
 
 
 class BadToken(Exception):
@@ -68,6 +74,12 @@ def read(token: str) -> Claims:
         raise BadToken("the token is not valid: sign in again") from exc
     try:
         return Claims(int(data["sub"]), str(data.get("role", "")),
-                      datetime.fromtimestamp(int(data["exp"]), UTC))
+                      datetime.fromtimestamp(int(data["exp"]), UTC), str(data.get("sid", "")))
     except (TypeError, ValueError) as exc:
         raise BadToken("the token is not valid: sign in again") from exc
+
+
+def csrf_for(cookie: str) -> str:
+    """The CSRF token bound to a session cookie: another site cannot compute it."""
+    return hmac.new(secret_key().encode(), b"csrf:" + cookie.encode(),
+                    hashlib.sha256).hexdigest()[:40]

@@ -1,7 +1,10 @@
 """The audit log (programme staff, admin): who read or changed what, when, from where.
 
 The writers store ids, counts and field names only, never a sensitive value, so the
-entries are shown as they are.
+entries are shown as they are. The admin sees only the entries about accounts, the model,
+providers and their options: a client's case history (who read, suggested, placed or
+planned for whom) is for programme staff. It is an allow-list, so an entity added later
+stays hidden from the admin until someone decides it may be shown.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import or_, select
 
-from api.deps import SessionDep, allow
+from api.deps import CallerDep, SessionDep, allow
 from api.errors import problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.audit import AuditOut
@@ -23,9 +26,15 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1/audit", tags=["audit"
                    responses=problem_responses(401, 403, 422))
 
 
+# The entities whose entries the admin may read (imports are named by their kind).
+ADMIN_ENTITIES = frozenset({"user", "model", "provider", "providers", "option", "options",
+                            "option_history"})
+
+
 @router.get("", response_model=list[AuditOut])
 def audit_log(
     session: SessionDep,
+    caller: CallerDep,
     entity: Annotated[str | None, Query(max_length=32, description="client, plan, ...")] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     user: Annotated[str | None, Query(max_length=100,
@@ -40,6 +49,8 @@ def audit_log(
 ) -> list[AuditOut]:
     """Entries, newest first, filtered by any of the parameters."""
     query = select(AuditEntry)
+    if caller.role != "programme_staff":
+        query = query.where(AuditEntry.entity.in_(sorted(ADMIN_ENTITIES)))
     if entity is not None:
         query = query.where(AuditEntry.entity == entity)
     if entity_id is not None:

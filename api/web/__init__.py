@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web import (
     errors,
+    pages_account,
     pages_auth,
     pages_client,
     pages_provider,
@@ -23,7 +24,7 @@ from api.web import (
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router, pages_staff.router,
-                pages_review.router, pages_provider.router]
+                pages_review.router, pages_provider.router, pages_account.router]
 
 
 def install(app: FastAPI) -> None:

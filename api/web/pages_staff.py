@@ -482,9 +482,9 @@ def audit_page(request: Request, caller: PageCaller, session: SessionDep,
     except ValueError:
         error = t("staff.audit.bad_date")
     entries = [] if error else audit_log(
-        session, entity=entity.strip() or None, entity_id=None, user=actor.strip() or None,
-        action=action.strip() or None, since=since, until=until, limit=AUDIT_PAGE + 1,
-        offset=(page - 1) * AUDIT_PAGE)
+        session, caller, entity=entity.strip() or None, entity_id=None,
+        user=actor.strip() or None, action=action.strip() or None, since=since, until=until,
+        limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
     session.rollback()
     more = len(entries) > AUDIT_PAGE
     rows = [{"at": e.at.astimezone(VIETNAM).replace(tzinfo=None), "actor": e.actor,

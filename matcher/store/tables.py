@@ -122,6 +122,39 @@ class User(Base):
     # each time (kept in the database so that every API worker sees the same count).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # pending (no password yet), awaiting_approval, active, disabled; `active` above is kept
+    # equal to status == "active" because every sign-in check reads it.
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInSession(Base):
+    """One sign-in: its token names it (``sid``), and every request checks it is still live."""
+
+    __tablename__ = "sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AccountCode(Base):
+    """A one-time activation or reset code: only its SHA-256 is kept, never the code."""
+
+    __tablename__ = "account_codes"
+
+    code_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # activation or reset
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
 
 
 class Client(Base):

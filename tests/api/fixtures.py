@@ -69,3 +69,28 @@ def seats_and_placements(db_url: str, option_id: str) -> tuple[int, int]:
                              .where(Placement.option_id == option_id))
     engine.dispose()
     return int(seats), int(placed)
+
+
+def new_account(api, role: str, password: str, *, provider_id: str | None = None,
+                prefix: str = "acct") -> dict:
+    """An account made the product's way: the admin creates it (no password), the person
+    activates it with the one-time code, and programme staff approve it when it can read
+    client records. The admin's answer (user_id, username, ...)."""
+    import time
+
+    import httpx
+
+    name = f"{prefix}{time.time_ns()}"
+    with api.client("quantri") as admin:
+        made = admin.post("/v1/users", json={"username": name, "role": role,
+                                             "provider_id": provider_id})
+        assert made.status_code == 201, made.text
+    body = made.json()
+    done = httpx.post(f"{api.url}/v1/auth/activate", timeout=30, json={
+        "username": name, "code": body["activation_code"], "new_password": password})
+    assert done.status_code == 200, done.text
+    if done.json()["status"] == "awaiting_approval":
+        with api.client("canbo.chuongtrinh") as staff:
+            ok = staff.post(f"/v1/users/{body['user_id']}/approve")
+            assert ok.status_code == 200, ok.text
+    return body

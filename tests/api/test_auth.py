@@ -7,6 +7,7 @@ import time
 import httpx
 import jwt
 
+from tests.api.fixtures import new_account
 from tests.api.server import SECRET, TEST_PASSWORD
 
 PROTECTED = "/v1/me"
@@ -61,11 +62,7 @@ def test_unknown_user_is_refused_like_a_wrong_password(api):
 
 
 def test_repeated_failures_are_slowed_down(api):
-    with api.client("quantri") as admin:
-        name = f"slow{time.time_ns()}"
-        r = admin.post("/v1/users", json={"username": name, "password": "right-password",
-                                          "role": "programme_staff"})
-        assert r.status_code == 201, r.text
+    name = new_account(api, "programme_staff", "right-password", prefix="slow")["username"]
     with api.client() as c:
         codes = [c.post("/v1/auth/token", data={"username": name, "password": "bad-pass"})
                  for _ in range(5)]
@@ -93,8 +90,11 @@ def test_expired_and_forged_tokens_are_refused(api):
 
 
 def test_sign_out_clears_the_cookie(api):
-    with api.client("ctv.uongbi") as c:
-        r = c.post("/v1/auth/logout")
+    # A token of its own: signing out ends it, and the server's cached tokens must live on.
+    with api.client() as c:
+        token = c.post("/v1/auth/token", data={"username": "ctv.uongbi",
+                                               "password": TEST_PASSWORD}).json()["access_token"]
+        r = c.post("/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 204
     assert 'matcher_session=""' in r.headers["set-cookie"] or "Max-Age=0" in r.headers[
         "set-cookie"]

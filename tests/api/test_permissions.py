@@ -94,6 +94,14 @@ TABLE = [
     ("audit", "GET", "/v1/audit", None, cells(403, 200, 403, 200)),
     ("users.list", "GET", "/v1/users", None, cells(403, 403, 403, 200)),
     ("users.create", "POST", "/v1/users", {"username": ""}, cells(403, 403, 403, 422)),
+    ("users.change.missing", "PATCH", "/v1/users/999999999", {"active": True},
+     cells(403, 403, 403, 404)),
+    ("users.reset.missing", "POST", "/v1/users/999999999/reset", None,
+     cells(403, 403, 403, 404)),
+    ("users.approve.missing", "POST", "/v1/users/999999999/approve", None,
+     cells(403, 404, 403, 403)),
+    ("me.password", "POST", "/v1/me/password", {"current_password": ""},
+     cells(422, 422, 422, 422)),
     ("metrics", "GET", "/metrics", None, cells(403, 200, 403, 200)),
 ]
 
@@ -141,7 +149,7 @@ def test_every_route_is_in_the_table(api):
     covered = {(m, p.split("?")[0]) for _, m, p, _, _ in TABLE}
     templates = {(m, _generic(p)) for m, p in covered}
     public = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/v1/auth/token"),
-              ("POST", "/v1/auth/logout")}
+              ("POST", "/v1/auth/logout"), ("POST", "/v1/auth/activate")}
     missing = []
     for path, ops in spec["paths"].items():
         for method in ops:

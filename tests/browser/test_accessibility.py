@@ -50,7 +50,8 @@ def test_social_worker_pages_have_no_serious_accessibility_violations(open_page,
 
 
 @pytest.mark.parametrize(("username", "paths"), [
-    ("canbo.chuongtrinh", ("/dashboard", "/cohort", "/audit", "/review")),
+    ("canbo.chuongtrinh", ("/dashboard", "/cohort", "/audit", "/review", "/staff/accounts",
+                           "/account/password")),
     ("truong.nghe", ("/my/options", "/my/referrals")),
 ])
 def test_staff_and_provider_pages_have_no_serious_accessibility_violations(open_page, username,
@@ -70,4 +71,6 @@ def test_staff_and_provider_pages_have_no_serious_accessibility_violations(open_
 def test_sign_in_page_has_no_serious_accessibility_violations(open_page):
     page = open_page()
     page.goto("/login")
+    assert _violations(page) == []
+    page.goto("/activate")
     assert _violations(page) == []

@@ -35,7 +35,8 @@ from matcher.store.tables import (
     Suggestion,
 )
 from matcher.text import fold
-from tests.api.server import SECRET, TEST_PASSWORD
+from tests.api.server import SECRET
+from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
 HA_LONG, UONG_BI = "cur-6652", "cur-6811"  # Hà Tu (Thành phố Hạ Long), Uông Bí
@@ -274,7 +275,7 @@ PAGES = ["/dashboard", "/cohort", "/audit", "/cohort/1", "/cohort/1/plan.xlsx"]
 @contextmanager
 def _signed_in(server, username: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
-        r = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+        r = login_form(client, username)
         assert r.status_code == 303, r.text
         yield client
 

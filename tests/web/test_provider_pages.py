@@ -25,8 +25,8 @@ from api.web import i18n
 from matcher.domain import Group
 from matcher.store.tables import Option, OptionChange, User
 from tests.api import server as srv
-from tests.api.server import TEST_PASSWORD
 from tests.conftest import last_updated_ago
+from tests.web.signin import login_form
 
 PROVIDER = "truong.nghe"
 OTHERS = ("ctv.halong", "canbo.chuongtrinh", "quantri")
@@ -38,7 +38,7 @@ def page_client(web, username: str | None = None, lang: str = "vi") -> Iterator[
     """A browser-like client: signed in through the /login form, cookies kept."""
     with httpx.Client(base_url=web.url, timeout=60, cookies={i18n.COOKIE: lang}) as client:
         if username:
-            r = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+            r = login_form(client, username)
             assert r.status_code == 303, r.text
         yield client
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.web import charts
 from matcher.review import cached_review
-from tests.api.server import TEST_PASSWORD
+from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
 STAFF = "canbo.chuongtrinh"
@@ -26,7 +26,7 @@ STAFF = "canbo.chuongtrinh"
 @contextmanager
 def _signed_in(server, username: str, lang: str | None = None) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=300, follow_redirects=False) as client:
-        r = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+        r = login_form(client, username)
         assert r.status_code == 303, r.text
         if lang:
             client.cookies.set("lang", lang)
