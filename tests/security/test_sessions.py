@@ -12,8 +12,8 @@ import re
 
 import httpx
 
-from matcher.demo_users import DEMO_PASSWORD
 from tests.api.fixtures import new_account
+from tests.api.server import TEST_PASSWORD
 from tests.web.signin import login_form
 
 PROBE = "/v1/me"
@@ -21,12 +21,12 @@ PASSWORD = "my-own-password-1"
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def _sign_in(api, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
+def _sign_in(api, username: str, password: str = TEST_PASSWORD) -> httpx.Response:
     return httpx.post(f"{api.url}/v1/auth/token", timeout=30,
                       data={"username": username, "password": password})
 
 
-def _token(api, username: str, password: str = DEMO_PASSWORD) -> str:
+def _token(api, username: str, password: str = TEST_PASSWORD) -> str:
     r = _sign_in(api, username, password)
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
@@ -138,14 +138,14 @@ def test_an_api_write_with_the_cookie_needs_the_csrf_header(web):
 
 def test_the_sign_in_form_needs_its_form_token(web):
     with httpx.Client(base_url=web.url, timeout=60) as page:
-        r = page.post("/login", data={"username": "ctv.halong", "password": DEMO_PASSWORD})
+        r = page.post("/login", data={"username": "ctv.halong", "password": TEST_PASSWORD})
         assert r.status_code == 403
         assert "matcher_session" not in r.headers.get("set-cookie", "")
         # A token from another browser (not this one's cookie) is refused too.
         with httpx.Client(base_url=web.url, timeout=60) as other:
             theirs = TOKEN.search(other.get("/login").text).group(1)
         page.get("/login")
-        r = page.post("/login", data={"username": "ctv.halong", "password": DEMO_PASSWORD,
+        r = page.post("/login", data={"username": "ctv.halong", "password": TEST_PASSWORD,
                                       "csrf": theirs})
         assert r.status_code == 403
         assert login_form(page, "ctv.halong").status_code == 303
@@ -155,10 +155,10 @@ def test_the_api_sign_in_refuses_another_sites_page(api):
     """A form on another site posting to /v1/auth/token would sign the visitor's browser into
     the other site's account (its cookie); the browser says it is cross-site, and is refused."""
     r = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
-                   data={"username": "ctv.halong", "password": DEMO_PASSWORD},
+                   data={"username": "ctv.halong", "password": TEST_PASSWORD},
                    headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403 and "matcher_session" not in r.headers.get("set-cookie", "")
     same = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
-                      data={"username": "ctv.halong", "password": DEMO_PASSWORD},
+                      data={"username": "ctv.halong", "password": TEST_PASSWORD},
                       headers={"Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 200

@@ -7,12 +7,12 @@ import re
 
 import httpx
 
-from matcher.demo_users import DEMO_PASSWORD
+from tests.api.server import TEST_PASSWORD
 
 TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def login_form(client: httpx.Client, username: str, password: str = DEMO_PASSWORD,
+def login_form(client: httpx.Client, username: str, password: str = TEST_PASSWORD,
                **fields: str) -> httpx.Response:
     page = client.get("/login")
     assert page.status_code == 200, page.text[:300]
