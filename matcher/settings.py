@@ -32,8 +32,9 @@ class Settings(BaseSettings):
                                               "an .xlsx may unpack to.")
     import_max_rows: int = Field(default=100_000, ge=1, le=1_048_576, description="Most rows "
                                  "a sheet of an .xlsx may declare or hold.")
-    import_max_columns: int = Field(default=200, ge=1, le=16_384, description="Most columns "
-                                    "a sheet of an .xlsx may declare.")
+    import_max_columns: int = Field(default=1024, ge=1, le=16_384, description="Most "
+                                    "columns a sheet of an .xlsx may declare (1,024: the "
+                                    "widest sheet LibreOffice made before 7.4).")
     import_max_seconds: float = Field(default=60.0, gt=0, description="An import still "
                                       "reading or checking after this long is stopped and "
                                       "writes nothing.")

@@ -144,11 +144,12 @@ def _read_xlsx(raw: bytes, limits: XlsxLimits, deadline: Deadline) -> Table:
 
 
 def _sheet_table(sheet, limits: XlsxLimits, deadline: Deadline) -> Table:
-    # Explicit bounds: openpyxl pads rows to the declared width (or, with none declared, to
-    # each row's last cell) and fills missing rows; a sheet whose dimension lies (or is
-    # absent) must not make it pad past the limits. A row past the limit is refused, not
-    # dropped, so nothing is lost silently.
-    width = min(sheet.max_column or limits.max_columns, limits.max_columns)
+    # Explicit bounds, the limits rather than the sheet's own dimension: openpyxl pads rows
+    # to the declared width (or, with none declared, to each row's last cell) and fills
+    # missing rows, and drops what lies past the declared corner. Read with the limits, a
+    # sheet whose dimension lies (or is absent) can neither make it pad past them nor hide
+    # values: a row past the limit is refused, and values past the header are reported.
+    width = limits.max_columns
     header: list[str] = []
     rows: list[list[str]] = []
     numbers: list[int] = []
@@ -160,12 +161,18 @@ def _sheet_table(sheet, limits: XlsxLimits, deadline: Deadline) -> Table:
                 f"the sheet has more than {limits.max_rows:,} rows (setting "
                 "MATCHER_IMPORT_MAX_ROWS): delete the empty rows after the data, or split "
                 "the file"))])
-        cells = [_cell_text(v) for v in values]
         if not header:
-            header = cells
+            header = [_cell_text(v) for v in values]
             while header and not header[-1]:
                 header.pop()
             continue
+        # Only the header's width is converted cell by cell; past it, tuple.count (C speed)
+        # says whether anything is there, and only the values there are kept (their number
+        # is what a problem reports), so a wide declared sheet costs little per row.
+        used, tail = list(values[: len(header)]), values[len(header):]
+        if tail.count(None) != len(tail):
+            used.extend(v for v in tail if v is not None)
+        cells = [_cell_text(v) for v in used]
         if not any(cells):
             continue
         rows.append(cells)
