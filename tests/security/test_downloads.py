@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from matcher.demo_users import DEMO_PASSWORD
-from matcher.safe_cells import TRIGGERS
+from matcher.safe_cells import TRIGGERS, csv_row, text_cell
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, Plan, Provider
 from matcher.text import fold
@@ -66,6 +66,16 @@ def _download_routes() -> set[str]:
                 m in source for m in MARKERS):
             found.add(path)
     return found
+
+
+def test_only_strings_that_start_a_formula_are_changed():
+    assert text_cell(FORMULA) == "'" + FORMULA
+    for hostile in OTHERS:
+        assert text_cell(hostile) == "'" + hostile
+    assert text_cell("Nguyễn Thị Hoa") == "Nguyễn Thị Hoa"
+    assert text_cell("a-b = c") == "a-b = c"
+    # Numbers stay numbers, a negative one too; a control character xlsx cannot hold goes.
+    assert csv_row([-5, -0.5, 3, None, "x\x07y"]) == [-5, -0.5, 3, None, "xy"]
 
 
 def test_every_download_route_is_checked_here():

@@ -18,10 +18,12 @@ import time
 import zipfile
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from matcher.demo_users import DEMO_PASSWORD
 from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client
 from tests.api import server as srv
@@ -95,6 +97,21 @@ def test_an_xlsx_declaring_a_whole_sheet_is_refused_in_seconds(api, db):
     assert "1,048,576 rows and 16,384 columns" in r.json()["detail"]
     assert "MATCHER_IMPORT_MAX_ROWS" in r.json()["detail"]
     assert _count(db, ids) == 0
+
+
+def test_the_cohort_pages_upload_refuses_it_too(api):
+    # The programme staff's page reads an uploaded cohort file with the same reader.
+    content = _xlsx(_ids(1), sheet_xml=lambda x: _last_row(x, "A1:XFD1048576", "XFD1048576"))
+    with httpx.Client(base_url=api.url, timeout=FAST_S, follow_redirects=False) as client:
+        r = client.post("/login", data={"username": STAFF, "password": DEMO_PASSWORD})
+        assert r.status_code == 303, r.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/cohort").text).group(1)
+        started = time.monotonic()
+        r = client.post("/cohort/upload", data={"csrf": csrf},
+                        files={"file": ("cohort.xlsx", content, "application/octet-stream")})
+    assert time.monotonic() - started < FAST_S
+    assert r.status_code == 422, r.text[:300]
+    assert 'id="upload-error"' in r.text and "1,048,576" in r.text
 
 
 def test_a_dimension_that_lies_cannot_pad_past_the_row_limit(api, db):
