@@ -35,9 +35,9 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(default=1024, ge=1, le=16_384, description="Most "
                                     "columns a sheet of an .xlsx may declare (1,024: the "
                                     "widest sheet LibreOffice made before 7.4).")
-    import_max_seconds: float = Field(default=60.0, gt=0, description="An import still "
-                                      "reading or checking after this long is stopped and "
-                                      "writes nothing.")
+    import_max_seconds: float = Field(default=60.0, gt=0, description="An import over the "
+                                      "API or the pages still reading or checking after this "
+                                      "long is stopped and writes nothing.")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
 
     # The score of a suggestion: weights of its parts (README, "The score").

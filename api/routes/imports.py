@@ -26,6 +26,7 @@ from api.errors import MEDIA_TYPE, TITLES, Problem, problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
 from matcher.ingest import ImportFailed, import_into
+from matcher.ingest.deadline import Deadline
 from matcher.ingest.reading import allowed_encoding
 
 # Who may import; api.limits checks the same roles before the body is read.
@@ -74,7 +75,7 @@ def import_upload(
         try:
             result = import_into(session, kind.value, path, encoding=encoding,
                                  actor=caller.username, source=caller.source or "api",
-                                 user_id=caller.user_id)
+                                 user_id=caller.user_id, deadline=Deadline.from_settings())
         except ImportFailed as exc:
             session.rollback()
             return _refused(exc)

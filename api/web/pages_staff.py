@@ -36,6 +36,7 @@ from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher import dashboard as numbers
+from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
 from matcher.places import load_place_index
@@ -319,7 +320,7 @@ def _cohort_file(upload: UploadFile, max_bytes: int, t: Translator) -> list[str]
         path = Path(tmp) / f"cohort{suffix}"
         path.write_bytes(raw)
         try:
-            table = read_table(path, max_bytes=max_bytes)
+            table = read_table(path, max_bytes=max_bytes, deadline=Deadline.from_settings())
         except ImportFailed as exc:
             raise _FormError(t("staff.cohort.file_error", detail=exc.render())) from None
         except Exception:  # noqa: BLE001 - a damaged workbook: say so, do not answer 500

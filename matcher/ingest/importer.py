@@ -83,8 +83,14 @@ def import_into(
     source: str = "cli",
     today: date | None = None,
     user_id: int | None = None,
+    deadline: Deadline | None = None,
 ) -> ImportResult:
-    """Import one file inside the caller's transaction; raising leaves it to be rolled back."""
+    """Import one file inside the caller's transaction; raising leaves it to be rolled back.
+
+    ``deadline`` bounds the time (the API and the pages pass one made from
+    MATCHER_IMPORT_MAX_SECONDS, so a worker is never tied up); the command line, the seed and
+    the benchmarks import without one: their operator sees the run and can stop it.
+    """
     if kind not in CONTRACT:
         raise ImportFailed([Problem(None, None,
                                     f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")])
@@ -92,7 +98,7 @@ def import_into(
     path = Path(path)
     # Checked per row while reading and parsing, and around the writing; an overrun raises
     # ImportFailed like any other problem, so the caller's transaction is rolled back.
-    deadline = Deadline(settings.import_max_seconds)
+    deadline = deadline or Deadline(None)
     table = read_table(path, max_bytes=int(settings.import_max_mb * 1e6), encoding=encoding,
                        deadline=deadline)
     problems = ProblemList(settings.import_max_errors)

@@ -52,9 +52,13 @@ def allowed_encoding(encoding: str | None) -> str | None:
 
 def read_table(path: Path, *, max_bytes: int, encoding: str | None = None,
                deadline: Deadline | None = None, limits: XlsxLimits | None = None) -> Table:
-    """Read ``path`` as the contract says, or raise :class:`ImportFailed` saying why not."""
+    """Read ``path`` as the contract says, or raise :class:`ImportFailed` saying why not.
+
+    ``limits`` (an .xlsx's unpacked size, rows and columns) default to the settings;
+    ``deadline`` to none: the server's callers pass one.
+    """
     codec = allowed_encoding(encoding)
-    deadline = deadline or Deadline.from_settings()
+    deadline = deadline or Deadline(None)
     path = Path(path)
     if not path.is_file():
         raise ImportFailed([Problem(None, None, f"no such file: {path}")])
