@@ -1,12 +1,21 @@
-"""Request body limits, checked before a route reads the body (pure ASGI, so streamed too)."""
+"""Request body limits, checked before a route reads the body (pure ASGI, so streamed too).
+
+An upload is also refused before its body is read when the caller may not import: FastAPI
+reads (and spools) a whole multipart body before it runs a route's dependencies, so without
+this check anyone could make a worker take in 20 MB just to be told to sign in.
+"""
 
 from __future__ import annotations
 
 import json
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
 from matcher.settings import get_settings
 
 UPLOAD_PREFIX = "/v1/imports"
+BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class BodyLimit:
@@ -26,6 +35,12 @@ class BodyLimit:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
+        if upload and scope.get("method") in BODY_METHODS:
+            # The same sign-in check as the route's (a database read, so off the event loop),
+            # made from the headers alone: the body is not touched until it passes.
+            refusal = await run_in_threadpool(_upload_refusal, Request(scope))
+            if refusal is not None:
+                return await refusal(scope, receive, send)
         seen = 0
 
         async def counting_receive():
@@ -45,6 +60,39 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+def _upload_refusal(request: Request):
+    """The 401/403 problem response for a caller who may not import, else None."""
+    from fastapi.security.utils import get_authorization_scheme_param
+
+    from api.deps import current_user, get_engine
+    from api.errors import (
+        RETRY_AFTER_S,
+        UNAVAILABLE_DETAIL,
+        Problem,
+        database_unavailable,
+        problem_response,
+    )
+    from api.routes.imports import IMPORT_ROLES
+    from matcher.store.db import session_factory
+
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    session = session_factory(get_engine())()
+    try:
+        caller = current_user(request, session, token if scheme.lower() == "bearer" else None)
+    except Problem as exc:
+        return problem_response(exc.status, exc.detail, field=exc.field, headers=exc.headers)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        return problem_response(503, UNAVAILABLE_DETAIL, title="Database unavailable",
+                                headers={"Retry-After": str(RETRY_AFTER_S)})
+    finally:
+        session.close()
+    if caller.role not in IMPORT_ROLES:
+        return problem_response(403, f"a {caller.role} account cannot do this")
+    return None
 
 
 async def _too_large(send, limit: int) -> None:

@@ -35,8 +35,9 @@ def _fail(message: str) -> None:
 def import_command(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(KINDS)}.")],
     file: Annotated[Path, typer.Argument(help="UTF-8 CSV or .xlsx file of the data contract.")],
-    encoding: Annotated[str | None, typer.Option(help="Read a CSV in this encoding "
-                                                      "(e.g. cp1258) instead of UTF-8.")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="Read a CSV in this encoding instead of UTF-8: utf-8, cp1258 (Windows-1258) or "
+             "utf-16 (with its byte-order mark).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Load one file; all or nothing, exit 1 with the row-level errors."""

@@ -27,6 +27,17 @@ class Settings(BaseSettings):
     model_dir: Path = Field(default=REPO_ROOT / "models", description="Model artefacts and cards.")
     import_max_mb: float = Field(default=20.0, gt=0, description="Largest file an import takes.")
     import_max_errors: int = Field(default=50, gt=0, description="Errors listed before stopping.")
+    # An import's cost, bounded before and while it is read (README, "Settings"; SECURITY.md).
+    import_max_uncompressed_mb: float = Field(default=50.0, gt=0, description="Largest size "
+                                              "an .xlsx may unpack to.")
+    import_max_rows: int = Field(default=100_000, ge=1, le=1_048_576, description="Most rows "
+                                 "a sheet of an .xlsx may declare or hold.")
+    import_max_columns: int = Field(default=1024, ge=1, le=16_384, description="Most "
+                                    "columns a sheet of an .xlsx may declare (1,024: the "
+                                    "widest sheet LibreOffice made before 7.4).")
+    import_max_seconds: float = Field(default=60.0, gt=0, description="An import over the "
+                                      "API or the pages still reading or checking after this "
+                                      "long is stopped and writes nothing.")
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
 
     # The score of a suggestion: weights of its parts (README, "The score").

@@ -3,7 +3,10 @@
 The same rules and messages as ``matcher import``: the upload is written to a temporary
 file (with its own suffix, which tells CSV from Excel), read, checked row by row, and
 written in one transaction only when it has no problem at all. The BodyLimit middleware
-refuses a body over ``MATCHER_IMPORT_MAX_MB`` with 413 before this route reads it.
+refuses a body over ``MATCHER_IMPORT_MAX_MB`` with 413, and a caller who may not import with
+401/403, before any of the body is read (FastAPI reads a multipart body before it runs the
+route's dependencies). The encoding is checked against an allow-list before anything is
+decoded, and the import is bounded in unpacked size, rows, columns and time (matcher.ingest).
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ from api.routing import ReleasingRoute
 from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
 from matcher.demo import DemoDatabase, refuse_imports
 from matcher.ingest import ImportFailed, import_into
+from matcher.ingest.deadline import Deadline
+from matcher.ingest.reading import allowed_encoding
+
+# Who may import; api.limits checks the same roles before the body is read.
+IMPORT_ROLES = ("programme_staff", "admin")
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/imports", tags=["imports"],
-                   dependencies=[allow("programme_staff", "admin")],
+                   dependencies=[allow(*IMPORT_ROLES)],
                    responses=problem_responses(401, 403, 409, 413))
 
 SUFFIXES = (".csv", ".xlsx")
@@ -48,11 +56,16 @@ def import_upload(
     response: Response,
     encoding: Annotated[str | None, Query(
         min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$",
-        description="Read a CSV in this encoding (e.g. cp1258) instead of UTF-8.")] = None,
+        description="Read a CSV in this encoding instead of UTF-8: utf-8, cp1258 "
+                    "(Windows-1258) or utf-16 (with its byte-order mark).")] = None,
 ) -> ImportOut | JSONResponse:
     """Import a file of the data contract; 422 lists every problem with its row and column.
     The demo database refuses every import (409)."""
     _refuse_on_demo(session)
+    try:
+        allowed_encoding(encoding)  # before anything is decoded
+    except ImportFailed as exc:
+        return _refused(exc)
     suffix = PurePath(file.filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise Problem(422, "send a .csv (UTF-8) or .xlsx file: "
@@ -65,7 +78,7 @@ def import_upload(
         try:
             result = import_into(session, kind.value, path, encoding=encoding,
                                  actor=caller.username, source=caller.source or "api",
-                                 user_id=caller.user_id)
+                                 user_id=caller.user_id, deadline=Deadline.from_settings())
         except ImportFailed as exc:
             session.rollback()
             return _refused(exc)

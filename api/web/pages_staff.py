@@ -36,10 +36,12 @@ from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher import dashboard as numbers
+from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
 from matcher.places import load_place_index
 from matcher.pricing import pricing_status
+from matcher.safe_cells import append_row
 from matcher.store.tables import Client, Option, OptionTrade, Provider
 from matcher.text import fold
 from matcher.trades import load_trade_index
@@ -234,31 +236,33 @@ def plan_download(request: Request, caller: PageCaller, session: SessionDep, pla
     names = _client_names(session, [u["client_id"] for u in plan["unassigned"]])
     from openpyxl import Workbook  # noqa: PLC0415 - only this download needs it
 
+    # Every row goes through append_row: names, titles and reasons are stored text, and a
+    # name like =HYPERLINK(...) must come out as text, never as a live formula.
     book = Workbook()
     sheet = book.active
     sheet.title = t("staff.xlsx.assignments")[:31]
-    sheet.append([t("staff.col.client_id"), t("staff.col.client"), t("staff.col.option_id"),
-                  t("staff.col.option"), t("staff.col.provider"), t("staff.col.kind"),
-                  t("staff.col.trade"), t("staff.col.place"), t("staff.col.p_success"),
-                  t("staff.col.cost")])
+    append_row(sheet, [t("staff.col.client_id"), t("staff.col.client"),
+                       t("staff.col.option_id"), t("staff.col.option"),
+                       t("staff.col.provider"), t("staff.col.kind"), t("staff.col.trade"),
+                       t("staff.col.place"), t("staff.col.p_success"), t("staff.col.cost")])
     for r in rows:
-        sheet.append([r["client_id"], r["full_name"], r["option_id"], r["title"],
-                      r["provider"], t(f"enum.kind.{r['kind']}") if r["kind"] else "",
-                      r["trade"], r["place"], r["p_success"], r["cost_vnd"]])
+        append_row(sheet, [r["client_id"], r["full_name"], r["option_id"], r["title"],
+                           r["provider"], t(f"enum.kind.{r['kind']}") if r["kind"] else "",
+                           r["trade"], r["place"], r["p_success"], r["cost_vnd"]])
     left = book.create_sheet(t("staff.xlsx.unassigned")[:31])
-    left.append([t("staff.col.client_id"), t("staff.col.client"), t("staff.col.reason")])
+    append_row(left, [t("staff.col.client_id"), t("staff.col.client"), t("staff.col.reason")])
     for u in plan["unassigned"]:
-        left.append([u["client_id"], names.get(u["client_id"], ""), u[t.lang]])
+        append_row(left, [u["client_id"], names.get(u["client_id"], ""), u[t.lang]])
     summary = book.create_sheet(t("staff.xlsx.summary")[:31])
-    summary.append([t("staff.col.plan"), plan["plan_id"]])
-    summary.append([t("staff.col.status"), t(f"staff.status.{plan['status']}")])
-    summary.append([t("staff.col.model"), plan["model_version"]])
-    summary.append([t("staff.plan.objective"), plan["objective"]])
-    summary.append([t("staff.plan.expected"), plan["expected_successes"]])
-    summary.append([t("staff.plan.cost"), plan["cost_vnd"]])
-    summary.append([t("staff.plan.budget"), plan["budget_vnd"]])
+    append_row(summary, [t("staff.col.plan"), plan["plan_id"]])
+    append_row(summary, [t("staff.col.status"), t(f"staff.status.{plan['status']}")])
+    append_row(summary, [t("staff.col.model"), plan["model_version"]])
+    append_row(summary, [t("staff.plan.objective"), plan["objective"]])
+    append_row(summary, [t("staff.plan.expected"), plan["expected_successes"]])
+    append_row(summary, [t("staff.plan.cost"), plan["cost_vnd"]])
+    append_row(summary, [t("staff.plan.budget"), plan["budget_vnd"]])
     for name, gain in plan["gain_over"].items():
-        summary.append([t("staff.plan.gain_over", baseline=_baseline(t, name)), gain])
+        append_row(summary, [t("staff.plan.gain_over", baseline=_baseline(t, name)), gain])
     buffer = io.BytesIO()
     book.save(buffer)
     session.commit()
@@ -316,7 +320,7 @@ def _cohort_file(upload: UploadFile, max_bytes: int, t: Translator) -> list[str]
         path = Path(tmp) / f"cohort{suffix}"
         path.write_bytes(raw)
         try:
-            table = read_table(path, max_bytes=max_bytes)
+            table = read_table(path, max_bytes=max_bytes, deadline=Deadline.from_settings())
         except ImportFailed as exc:
             raise _FormError(t("staff.cohort.file_error", detail=exc.render())) from None
         except Exception:  # noqa: BLE001 - a damaged workbook: say so, do not answer 500

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from matcher.demo import refuse_imports
 from matcher.ingest.contract import CONTRACT
+from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed, Problem, TooManyProblems
 from matcher.ingest.provider_merge import KnownProvider, find_same_provider
 from matcher.ingest.reading import read_table
@@ -83,26 +84,38 @@ def import_into(
     source: str = "cli",
     today: date | None = None,
     user_id: int | None = None,
+    deadline: Deadline | None = None,
 ) -> ImportResult:
-    """Import one file inside the caller's transaction; raising leaves it to be rolled back."""
+    """Import one file inside the caller's transaction; raising leaves it to be rolled back.
+
+    ``deadline`` bounds the time (the API and the pages pass one made from
+    MATCHER_IMPORT_MAX_SECONDS, so a worker is never tied up); the command line, the seed and
+    the benchmarks import without one: their operator sees the run and can stop it.
+    """
     refuse_imports(session)  # the demo database takes no real records (DemoDatabase)
     if kind not in CONTRACT:
         raise ImportFailed([Problem(None, None,
                                     f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")])
     settings = get_settings()
     path = Path(path)
-    table = read_table(path, max_bytes=int(settings.import_max_mb * 1e6), encoding=encoding)
+    # Checked per row while reading and parsing, and around the writing; an overrun raises
+    # ImportFailed like any other problem, so the caller's transaction is rolled back.
+    deadline = deadline or Deadline(None)
+    table = read_table(path, max_bytes=int(settings.import_max_mb * 1e6), encoding=encoding,
+                       deadline=deadline)
     problems = ProblemList(settings.import_max_errors)
     try:
-        records = parse_records(kind, table, problems)
+        records = parse_records(kind, table, problems, deadline)
         if not problems and not records:
             problems.add(None, None, "the file has a header but no records")
-        checker = _Checker(session, problems, today or date.today())
+        deadline.check()
+        checker = _Checker(session, problems, today or date.today(), deadline)
         result = WRITERS[kind](checker, records)
     except TooManyProblems:
         raise ImportFailed(problems.items, truncated=True) from None
     if problems:
         raise ImportFailed(problems.items, truncated=problems.truncated)
+    deadline.check()
     result.rows = len(table.rows)
     session.add(AuditEntry(actor=actor, user_id=user_id, action="import", entity=kind,
                            source=source,
@@ -122,6 +135,7 @@ class _Checker:
     session: Session
     problems: ProblemList
     today: date
+    deadline: Deadline = field(default_factory=lambda: Deadline(None))
 
     def ids(self, column) -> set[str]:
         return set(self.session.scalars(select(column)))
@@ -132,6 +146,7 @@ class _Checker:
         first: dict[object, int] = {}
         kept = []
         for rec in records:
+            self.deadline.check()
             k = key(rec)
             if k in first:
                 self.problems.add(rec.row, column, f"duplicate {what} {_show(k)} "
@@ -165,6 +180,7 @@ def _write_providers(c: _Checker, records: list[Record]) -> ImportResult:
     new_rows, alias_rows = [], []
     seen: dict[str, int] = {}
     for rec in records:
+        c.deadline.check()
         v = rec.values
         pid = v["provider_id"]
         if pid in seen:
@@ -206,6 +222,7 @@ def _write_options(c: _Checker, records: list[Record]) -> ImportResult:
     alias_of = dict(c.session.execute(aliases).all())
     rows, trade_rows = [], []
     for rec in records:
+        c.deadline.check()
         v = dict(rec.values)
         pid = v["provider_id"]
         if pid not in providers:
@@ -233,6 +250,7 @@ def _write_clients(c: _Checker, records: list[Record]) -> ImportResult:
                        c.ids(Client.client_id))
     rows = []
     for rec in records:
+        c.deadline.check()
         v = dict(rec.values)
         born = v["birth_date"]
         if born > c.today:
@@ -261,6 +279,7 @@ def _write_placements(c: _Checker, records: list[Record]) -> ImportResult:
     clients, options = c.ids(Client.client_id), c.ids(Option.option_id)
     rows = []
     for rec in records:
+        c.deadline.check()
         v = dict(rec.values)
         if v["client_id"] not in clients:
             c.problems.add(rec.row, "client_id", f"unknown client {v['client_id']}")
@@ -294,6 +313,7 @@ def _write_followups(c: _Checker, records: list[Record]) -> ImportResult:
     clients = c.ids(Client.client_id)
     rows = []
     for rec in records:
+        c.deadline.check()
         v = rec.values
         if v["client_id"] not in clients:
             c.problems.add(rec.row, "client_id", f"unknown client {v['client_id']}")

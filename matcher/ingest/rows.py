@@ -8,6 +8,7 @@ from typing import Any
 from rapidfuzz import process
 
 from matcher.ingest.contract import CONTRACT, Column
+from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import Problem, TooManyProblems
 from matcher.ingest.reading import Table
 
@@ -62,8 +63,10 @@ def check_header(kind: str, header: list[str], problems: ProblemList) -> list[Co
     return mapping
 
 
-def parse_records(kind: str, table: Table, problems: ProblemList) -> list[Record]:
+def parse_records(kind: str, table: Table, problems: ProblemList,
+                  deadline: Deadline | None = None) -> list[Record]:
     """Parse every cell; a record with any problem is reported and left out."""
+    deadline = deadline or Deadline(None)
     mapping = check_header(kind, table.header, problems)
     if problems:
         return []
@@ -71,6 +74,7 @@ def parse_records(kind: str, table: Table, problems: ProblemList) -> list[Record
     width = len(mapping)
     required = [c for c in CONTRACT[kind] if c.required]
     for row, cells in zip(table.row_numbers, table.rows, strict=True):
+        deadline.check()
         extra = [c for c in cells[width:] if c]
         if extra:
             problems.add(row, None,
