@@ -21,11 +21,11 @@ import httpx
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.safe_cells import TRIGGERS, csv_row, text_cell
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, Plan, Provider
 from matcher.text import fold
+from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"
 HA_LONG = "cur-6652"
@@ -87,7 +87,7 @@ def test_every_download_route_is_checked_here():
 @contextmanager
 def _signed_in(server, username: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
-        r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        r = login_form(client, username)
         assert r.status_code == 303, r.text
         yield client
 

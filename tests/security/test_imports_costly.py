@@ -23,11 +23,11 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client
 from tests.api import server as srv
 from tests.conftest import BACKENDS
+from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"
 HEADER = ["client_id", "full_name", "birth_date", "gender", "group", "place", "education",
@@ -103,7 +103,7 @@ def test_the_cohort_pages_upload_refuses_it_too(api):
     # The programme staff's page reads an uploaded cohort file with the same reader.
     content = _xlsx(_ids(1), sheet_xml=lambda x: _last_row(x, "A1:XFD1048576", "XFD1048576"))
     with httpx.Client(base_url=api.url, timeout=FAST_S, follow_redirects=False) as client:
-        r = client.post("/login", data={"username": STAFF, "password": DEMO_PASSWORD})
+        r = login_form(client, STAFF)
         assert r.status_code == 303, r.text
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/cohort").text).group(1)
         started = time.monotonic()
