@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import OptionId, etag, options_out
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.capacity import ChangeOut, ChangePage, OptionUpdate
 from api.schemas.directory import OptionOut, OptionPage
 from matcher.store import generations
@@ -76,8 +77,7 @@ def _wanted_version(if_match: str | None) -> int:
     return int(found.group(1))
 
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1 to 200).")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = page_limit(200)
 
 
 @router.get("/my/options", response_model=OptionPage, dependencies=[PROVIDER])

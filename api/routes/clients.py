@@ -24,6 +24,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import (
     ID_PATTERN,
     NOT_NULL,
@@ -188,8 +189,8 @@ def search_clients(
     q: Annotated[str | None, Query(max_length=200,
                                    description="name (with or without diacritics) or "
                                                "the start of a client id")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: page_limit(100) = 20,
+    offset: Offset = 0,
 ) -> ClientPage:
     """Search the clients the caller may see, by name or id."""
     try:
