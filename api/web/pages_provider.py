@@ -155,6 +155,7 @@ def _history(request: Request, session: Session, caller, option_id: str) -> dict
     t = translator(request)
     page = my_option_history(option_id, session, caller, limit=PAGE, offset=0)
     items = [{"at": _aware(c.at).astimezone(LOCAL), "username": c.username,
+              "actor": c.actor,
               "field": c.field, "old": _shown(t, c.field, c.old), "new": _shown(t, c.field, c.new),
               "cause": c.cause} for c in page.items]
     return {"items": items, "total": page.total}

@@ -337,7 +337,7 @@ def _cohort_file(upload: UploadFile, max_bytes: int, t: Translator) -> list[str]
 def _find_clients(session: Session, caller: Caller, q: str, place: str) -> dict[str, Any]:
     """Clients by name (with or without diacritics) or the start of their id, in a place.
 
-    The same matching as the API's client search (api.routes.clients.search_clients), with
+    The same matching as the API's client search (api.routes.clients._search), with
     a filter by current unit that the API's search does not have; audited the same way.
     """
     where, first = name_or_id(q)
