@@ -30,6 +30,9 @@ LATENCY = Histogram("matcher_http_request_seconds", "HTTP request latency", ["me
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10))
 SUGGESTIONS = Counter("matcher_suggestions_total", "Suggestion lists made", ["kind"])
 SEATS = Counter("matcher_seat_reservations_total", "Seat reservations", ["outcome"])
+REBUILDS = Counter("matcher_matcher_rebuilds_total", "In-memory matcher builds of a worker: "
+                   "first (the request waits), background (served the previous one "
+                   "meanwhile), inline (MATCHER_REBUILD_MIN_INTERVAL_S=0)", ["how"])
 
 router = APIRouter(route_class=ReleasingRoute, tags=["health"])
 

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     pricing_samples: int = Field(default=4, ge=1, le=50, description="Sampled futures whose "
                                  "prices are averaged.")
 
+    # The API's in-memory matcher (README, "Settings" and "Design decisions").
+    rebuild_min_interval_s: float = Field(
+        default=30.0, ge=0, le=86_400, description="A worker rebuilds its matcher after a "
+        "catalogue change at most this often, in the background, serving the previous one "
+        "meanwhile; 0 rebuilds at once inside the request that sees the change.")
+
     # The API (README, "Settings"): sign-in, tokens and request limits.
     secret_key: str | None = Field(
         default=None, description="Signs the sign-in tokens; when unset, a random key is "

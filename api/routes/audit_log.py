@@ -19,6 +19,7 @@ from api.deps import CallerDep, SessionDep, allow
 from api.errors import problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.audit import AuditOut
+from api.schemas.bounds import MAX_AUDIT_OFFSET, page_limit, page_offset
 from matcher.store.tables import AuditEntry
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/audit", tags=["audit"],
@@ -44,8 +45,8 @@ def audit_log(
                                                          "(UTC when no offset is given).")] = None,
     until: Annotated[datetime | None, Query(description="Entries before this time "
                                                          "(UTC when no offset is given).")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: page_limit(1000) = 100,
+    offset: page_offset(MAX_AUDIT_OFFSET) = 0,
 ) -> list[AuditOut]:
     """Entries, newest first, filtered by any of the parameters."""
     query = select(AuditEntry)

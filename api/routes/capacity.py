@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import OptionId, etag, options_out
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.capacity import ChangeOut, ChangePage, OptionUpdate
 from api.schemas.directory import OptionOut, OptionPage
 from matcher.store import generations
@@ -43,17 +44,25 @@ def _mine(session: Session, caller: Caller, option_id: str) -> Option:
     return option
 
 
-def _history(session: Session, option_id: str, limit: int, offset: int) -> ChangePage:
+def _history(session: Session, option_id: str, limit: int, offset: int, *,
+             names_of: str | None = None) -> ChangePage:
+    """A page of the option's history. With ``names_of`` (a provider id), only that
+    provider's own accounts are named; anyone else (a social worker who took a seat, staff
+    who committed a plan) shows as their role: a provider has no need to know who they are."""
     total = session.scalar(select(func.count()).select_from(OptionChange)
                            .where(OptionChange.option_id == option_id))
     rows = session.execute(
-        select(OptionChange, User.username)
+        select(OptionChange, User.username, User.role, User.provider_id)
         .outerjoin(User, User.user_id == OptionChange.user_id)
         .where(OptionChange.option_id == option_id)
         .order_by(OptionChange.at.desc(), OptionChange.change_id.desc())
         .limit(limit).offset(offset)).all()
-    items = [ChangeOut(change_id=c.change_id, at=c.at, username=name, field=c.field,
-                       old=c.old_value, new=c.new_value, cause=c.cause) for c, name in rows]
+    items = []
+    for c, name, role, provider in rows:
+        named = names_of is None or (role == "provider" and provider == names_of)
+        items.append(ChangeOut(change_id=c.change_id, at=c.at, username=name if named else None,
+                               actor=role, field=c.field, old=c.old_value, new=c.new_value,
+                               cause=c.cause))
     return ChangePage(option_id=option_id, items=items, total=int(total or 0))
 
 
@@ -76,8 +85,7 @@ def _wanted_version(if_match: str | None) -> int:
     return int(found.group(1))
 
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1 to 200).")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Limit = page_limit(200)
 
 
 @router.get("/my/options", response_model=OptionPage, dependencies=[PROVIDER])
@@ -179,7 +187,7 @@ def my_option_history(option_id: OptionId, session: SessionDep, caller: CallerDe
                       limit: Limit = 50, offset: Offset = 0) -> ChangePage:
     """Every change of one of the caller's options, newest first."""
     _mine(session, caller, option_id)
-    page = _history(session, option_id, limit, offset)
+    page = _history(session, option_id, limit, offset, names_of=caller.provider_id)
     audit.record(session, caller, "read", "option_history", option_id,
                  {"count": len(page.items)})
     session.commit()

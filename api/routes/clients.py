@@ -24,6 +24,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import (
     ID_PATTERN,
     NOT_NULL,
@@ -31,10 +32,10 @@ from api.schemas.clients import (
     ClientCreate,
     ClientOut,
     ClientPage,
+    ClientSearch,
     ClientSummary,
     ClientUpdate,
     age_on,
-    no_nul,
 )
 from matcher.profiles import ClientProfile
 from matcher.store import generations
@@ -183,31 +184,40 @@ def create_client(body: ClientCreate, session: SessionDep, caller: CallerDep) ->
 
 
 @router.get("", response_model=ClientPage, responses=problem_responses(422))
-def search_clients(
+def list_clients(
     session: SessionDep, caller: CallerDep,
-    q: Annotated[str | None, Query(max_length=200,
-                                   description="name (with or without diacritics) or "
-                                               "the start of a client id")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    q: Annotated[str | None, Query(max_length=200, include_in_schema=False)] = None,
+    limit: page_limit(100) = 20,
+    offset: Offset = 0,
 ) -> ClientPage:
-    """Search the clients the caller may see, by name or id."""
-    try:
-        no_nul(q)
-    except ValueError as exc:
-        raise Problem(422, str(exc), field="query.q") from None
-    where, first = name_or_id(q)
+    """The clients the caller may see, by id; to search by name, POST /v1/clients/search."""
+    if q is not None:
+        # A name in a URL stays in proxy and server logs and in the browser's history.
+        raise Problem(422, "search by POST /v1/clients/search with the words in a JSON body "
+                           '({"q": ...}): a name must not travel in a URL', field="query.q")
+    return _search(session, caller, ClientSearch(limit=limit, offset=offset))
+
+
+@router.post("/search", response_model=ClientPage, responses=problem_responses(422))
+def search_clients(body: ClientSearch, session: SessionDep, caller: CallerDep) -> ClientPage:
+    """Search the clients the caller may see, by name or the start of an id (in the body, so
+    that names never reach a URL or a log)."""
+    return _search(session, caller, body)
+
+
+def _search(session: Session, caller: Caller, body: ClientSearch) -> ClientPage:
+    where, first = name_or_id(body.q)
     if caller.role != "programme_staff":
         where.append(Client.caseworker_id == caller.user_id)
     total = session.scalar(select(func.count()).select_from(Client).where(*where)) or 0
     rows = list(session.scalars(select(Client).where(*where)
                                 .order_by(*first, Client.client_id)
-                                .limit(limit).offset(offset)))
+                                .limit(body.limit).offset(body.offset)))
     audit.record(session, caller, "search", "client", None,
                  {"n": len(rows), "client_ids": [c.client_id for c in rows]})
     session.commit()
-    return ClientPage(items=[_summary(c) for c in rows], total=total, limit=limit,
-                      offset=offset)
+    return ClientPage(items=[_summary(c) for c in rows], total=total, limit=body.limit,
+                      offset=body.offset)
 
 
 @router.get("/{client_id}", response_model=ClientOut, responses=problem_responses(404, 422))

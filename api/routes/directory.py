@@ -20,6 +20,7 @@ from api import audit
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import ID_PATTERN
 from api.schemas.directory import (
     OptionOut,
@@ -38,8 +39,7 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["directory"],
                    dependencies=[allow("social_worker", "programme_staff", "admin")],
                    responses=problem_responses(401, 403, 422))
 
-Limit = Annotated[int, Query(ge=1, le=200, description="Items per page (1 to 200).")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
+Limit = page_limit(200)
 Text = Annotated[str | None, Query(max_length=200)]
 OptionKind = Literal["training", "job", "livelihood"]
 ProviderKind = Literal["trainer", "employer", "livelihood"]

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path, PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from api.deps import CallerDep, SessionDep, allow
@@ -38,10 +38,20 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1/imports", tags=["impo
                    responses=problem_responses(401, 403, 409, 413))
 
 SUFFIXES = (".csv", ".xlsx")
+#: Files that name clients. Their errors would tell which client ids and follow-up dates
+#: exist ("already exists", "unknown client"), and their writes are case records: only
+#: programme staff, who may read every client, import them; the admin, who may not, gets 403.
+CLIENT_KINDS = frozenset({"clients", "placements", "followups"})
+
+
+def may_import(kind: ImportKind, caller: CallerDep) -> None:
+    if kind.value in CLIENT_KINDS and caller.role != "programme_staff":
+        raise Problem(403, f"a {caller.role} account may not import {kind.value}: files that "
+                           "name clients are imported by programme staff", field="kind")
 
 
 @router.post(
-    "/{kind}", response_model=ImportOut, status_code=201,
+    "/{kind}", response_model=ImportOut, status_code=201, dependencies=[Depends(may_import)],
     responses={
         200: {"model": ImportOut, "description": "Imported; no new record (all known already)"},
         422: {"model": ImportProblem, "description": "Not imported: the problems, by row "

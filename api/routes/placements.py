@@ -24,6 +24,7 @@ from api.matching import cache
 from api.routes.clients import ClientId, may_see, visible_client
 from api.routes.suggestions import SuggestionId, visible_suggestion
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import (
     ID_PATTERN,
     CheckOut,
@@ -207,8 +208,8 @@ def list_placements(
     client_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     option_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     status: PlacementStatusName | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: page_limit(200) = 50,
+    offset: Offset = 0,
 ) -> PlacementPage:
     """Placements of the caller's caseload (programme staff: all), newest first."""
     where = []

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from api.deps import CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.matching import cache
 from api.routing import ReleasingRoute
+from api.schemas.bounds import IdPath, Offset, page_limit
 from api.schemas.plans import CommitOut, PlacementOut, PlanOut, PlanRequest, PlanSummary
 from matcher.cohort import plan_cohort
 from matcher.profiles import ClientProfile
@@ -58,8 +59,8 @@ def create_plan(body: PlanRequest, session: SessionDep, caller: CallerDep) -> di
 
 @router.get("", response_model=list[PlanSummary])
 def list_plans(session: SessionDep,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[PlanSummary]:
+               limit: page_limit(500) = 50,
+               offset: Offset = 0) -> list[PlanSummary]:
     """Plans, newest first, as summaries (no client ids)."""
     plans = session.scalars(select(Plan).order_by(Plan.created_at.desc(), Plan.plan_id.desc())
                             .limit(limit).offset(offset))
@@ -67,7 +68,7 @@ def list_plans(session: SessionDep,
 
 
 @router.get("/{plan_id}", response_model=PlanOut, responses=problem_responses(404))
-def get_plan(plan_id: int, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
+def get_plan(plan_id: IdPath, session: SessionDep, caller: CallerDep) -> dict[str, Any]:
     """One plan with its assignments, baselines and unassigned clients."""
     plan = _plan(session, plan_id)
     audit.record(session, caller, "read", "plan", str(plan.plan_id))
@@ -78,7 +79,7 @@ def get_plan(plan_id: int, session: SessionDep, caller: CallerDep) -> dict[str, 
 
 @router.post("/{plan_id}/commit", response_model=CommitOut,
              responses=problem_responses(404, 409))
-def commit_plan(plan_id: int, session: SessionDep, caller: CallerDep) -> CommitOut:
+def commit_plan(plan_id: IdPath, session: SessionDep, caller: CallerDep) -> CommitOut:
     """Reserve every seat of the plan and create its placements, all at once or nothing.
 
     409 when the plan was already committed, or when an option it uses has fewer seats

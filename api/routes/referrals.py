@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import ID_PATTERN
 from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
 from matcher.store.tables import Client, Option, Placement
@@ -77,8 +78,8 @@ def _read(session: Session, caller: Caller, query: Select) -> list:
 
 @router.get("", response_model=ReferralPage)
 def my_referrals(session: SessionDep, caller: CallerDep,
-                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> ReferralPage:
+                 limit: page_limit(200) = 50,
+                 offset: Offset = 0) -> ReferralPage:
     """The placements into the caller's options, newest start first."""
     base = _query(caller)
     total = 0

@@ -22,6 +22,7 @@ from api.errors import Problem, problem_responses
 from api.matching import cache
 from api.routes.clients import ClientId, check_registered, may_see, visible_profile
 from api.routing import ReleasingRoute
+from api.schemas.bounds import IdPath
 from api.schemas.clients import (
     ID_PATTERN,
     DecisionRecord,
@@ -38,7 +39,7 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["suggestions"
                    dependencies=[allow("social_worker", "programme_staff")],
                    responses=problem_responses(400, 401, 403))
 
-SuggestionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SuggestionId = IdPath
 OptionId = Annotated[str, Path(pattern=ID_PATTERN, description="an option id")]
 
 

@@ -31,7 +31,12 @@ class ChangeOut(BaseModel):
 
     change_id: int
     at: datetime
-    username: str | None = Field(description="Who made it; empty for imports and the CLI.")
+    username: str | None = Field(description=(
+        "Who made it; empty for imports and the CLI. In a provider's own history only the "
+        "provider's accounts are named: anyone else is given by ``actor`` alone."))
+    actor: str | None = Field(default=None, description=(
+        "The role of who made it: provider, social_worker, programme_staff or admin; empty "
+        "for imports and the CLI."))
     field: str
     old: str | None
     new: str | None

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from api.schemas.bounds import MAX_OFFSET
 from matcher import domain
 from matcher.ingest import contract
 from matcher.ingest.importer import OLDEST_AGE_YEARS
@@ -213,6 +214,23 @@ class ClientSummary(BaseModel):
     place_id: str
     place: str
     caseworker_id: int | None
+
+
+class ClientSearch(BaseModel):
+    """A search of the clients the caller may see: sent in the body, so that a name never
+    lands in a URL, a proxy's log or the browser's history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str | None = Field(default=None, max_length=200, description=(
+        "name (with or without diacritics) or the start of a client id"))
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
+
+    @field_validator("q")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        return no_nul(value)
 
 
 class ClientPage(BaseModel):

@@ -24,6 +24,7 @@ from api.routes.directory import list_options, place_ids, place_name
 from api.routes.placements import add_followup, client_followups, client_placements
 from api.routes.suggestions import explain
 from api.routing import ReleasingRoute
+from api.schemas.bounds import MAX_OFFSET
 from api.schemas.clients import ClientCreate, FollowUpIn, age_on
 from api.web.forms import FormFields, blank_to_none, checked, field_errors, problem_text
 from api.web.render import render, translator
@@ -69,7 +70,7 @@ def _list(request: Request, session, caller, fields: dict[str, str]):
     group = fields.get("group") or ""
     place = (fields.get("place") or "").strip()[:200]
     try:
-        offset = max(0, int(fields.get("offset") or 0))
+        offset = min(MAX_OFFSET, max(0, int(fields.get("offset") or 0)))
     except ValueError:
         offset = 0
     where, first = name_or_id(q)

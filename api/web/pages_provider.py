@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from api.routes.capacity import my_option, my_option_history, my_options, update
 from api.routes.directory import OptionId
 from api.routes.referrals import PlacementId, my_referral, my_referrals
 from api.routing import ReleasingRoute
+from api.schemas.bounds import Offset
 from api.schemas.capacity import OptionUpdate
 from api.schemas.directory import OptionOut
 from api.web.render import render, translator
@@ -43,7 +44,6 @@ FIELDS = ("capacity", "start_date", "duration_weeks", "cost_vnd", "wage_vnd_day"
 NUMBER_FIELDS = ("capacity", "duration_weeks", "cost_vnd", "wage_vnd_day")
 MONEY_FIELDS = ("cost_vnd", "wage_vnd_day")
 
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 FormText = Annotated[str, Form(max_length=40)]
 
 
@@ -155,6 +155,7 @@ def _history(request: Request, session: Session, caller, option_id: str) -> dict
     t = translator(request)
     page = my_option_history(option_id, session, caller, limit=PAGE, offset=0)
     items = [{"at": _aware(c.at).astimezone(LOCAL), "username": c.username,
+              "actor": c.actor,
               "field": c.field, "old": _shown(t, c.field, c.old), "new": _shown(t, c.field, c.new),
               "cause": c.cause} for c in page.items]
     return {"items": items, "total": page.total}

@@ -30,6 +30,7 @@ from api.routes.clients import name_or_id
 from api.routes.directory import place_name
 from api.routes.plans import commit_plan, create_plan, get_plan, list_plans
 from api.routing import ReleasingRoute
+from api.schemas.bounds import IdPath, flag
 from api.schemas.plans import MAX_COHORT, PlanRequest
 from api.web import charts
 from api.web.i18n import Translator
@@ -206,14 +207,14 @@ def cohort_upload(request: Request, caller: PageCaller, session: SessionDep,
 
 
 @router.get("/cohort/{plan_id}")
-def plan_page(request: Request, caller: PageCaller, session: SessionDep, plan_id: int,
-              committed: Annotated[int, Query(ge=0, le=1)] = 0):
+def plan_page(request: Request, caller: PageCaller, session: SessionDep, plan_id: IdPath,
+              committed: flag() = 0):
     need(caller, "programme_staff")
     return _plan_view(request, caller, session, plan_id, just_committed=bool(committed))
 
 
 @router.post("/cohort/{plan_id}/commit", dependencies=[CSRF])
-def plan_commit(request: Request, caller: PageCaller, session: SessionDep, plan_id: int):
+def plan_commit(request: Request, caller: PageCaller, session: SessionDep, plan_id: IdPath):
     need(caller, "programme_staff")
     try:
         commit_plan(plan_id, session, caller)
@@ -228,7 +229,7 @@ def plan_commit(request: Request, caller: PageCaller, session: SessionDep, plan_
 
 
 @router.get("/cohort/{plan_id}/plan.xlsx")
-def plan_download(request: Request, caller: PageCaller, session: SessionDep, plan_id: int):
+def plan_download(request: Request, caller: PageCaller, session: SessionDep, plan_id: IdPath):
     need(caller, "programme_staff")
     plan = get_plan(plan_id, session, caller)
     t = translator(request)
@@ -340,7 +341,7 @@ def _cohort_file(upload: UploadFile, max_bytes: int, t: Translator) -> list[str]
 def _find_clients(session: Session, caller: Caller, q: str, place: str) -> dict[str, Any]:
     """Clients by name (with or without diacritics) or the start of their id, in a place.
 
-    The same matching as the API's client search (api.routes.clients.search_clients), with
+    The same matching as the API's client search (api.routes.clients._search), with
     a filter by current unit that the API's search does not have; audited the same way.
     """
     where, first = name_or_id(q)

@@ -14,7 +14,7 @@ import math
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from api.routes.placements import PlacementId, decide, read_placement, record_ou
 from api.routes.referrals import referral_preview
 from api.routes.suggestions import read_suggestion, suggest_for_client, visible_suggestion
 from api.routing import ReleasingRoute
+from api.schemas.bounds import IdPath
 from api.schemas.clients import MAX_TRAVEL_KM, DecisionIn, OutcomeIn, SuggestIn
 from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
 from api.web.pages_client import option_names
@@ -35,7 +36,7 @@ from matcher.store.tables import Placement
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
-SuggestionNo = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SuggestionNo = IdPath
 REASONS = ("too_far", "not_interested", "not_eligible", "no_capacity", "unreachable", "other")
 KINDS = ("training", "job", "livelihood")
 STATUSES = ("ongoing", "completed", "dropped")

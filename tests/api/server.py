@@ -59,7 +59,10 @@ class Server:
 
 def server_env(db_url: str, model_dir: Path, **extra: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": db_url, "MATCHER_MODEL_DIR": str(model_dir),
-           "MATCHER_SECRET_KEY": SECRET, "MATCHER_COOKIE_SECURE": "false"}
+           "MATCHER_SECRET_KEY": SECRET, "MATCHER_COOKIE_SECURE": "false",
+           # Tests add records straight in the database and ask at once: rebuild in the
+           # request (tests/security/test_rebuild_storm.py runs the background rebuilds).
+           "MATCHER_REBUILD_MIN_INTERVAL_S": "0"}
     env.update(extra)
     return env
 

@@ -110,7 +110,7 @@ def test_an_xlsx_upload_is_imported(api, db):
     sheet.append([ids[1], "Phạm Văn Bình", "1998-10-10", "male", "other", "P. Yên Thọ", None, 0])
     buffer = io.BytesIO()
     book.save(buffer)
-    r = upload(api, "quantri", "clients", "Danh sách.xlsx", buffer.getvalue())
+    r = upload(api, STAFF, "clients", "Danh sách.xlsx", buffer.getvalue())
     assert r.status_code == 201, r.text
     assert r.json()["rows"] == 2 and r.json()["created"] == 2
     rows = stored(db, ids)

@@ -29,7 +29,8 @@ def cells(sw, staff, provider, admin):
 # (name, method, path template, json body or None, expected status by role)
 TABLE = [
     ("me", "GET", "/v1/me", None, cells(200, 200, 200, 200)),
-    ("clients.search", "GET", "/v1/clients?q=a", None, cells(200, 200, 403, 403)),
+    ("clients.list", "GET", "/v1/clients", None, cells(200, 200, 403, 403)),
+    ("clients.search", "POST", "/v1/clients/search", {"q": "a"}, cells(200, 200, 403, 403)),
     ("clients.read.own", "GET", "/v1/clients/{own_client}", None, cells(200, 200, 403, 403)),
     ("clients.read.other_caseload", "GET", "/v1/clients/{other_client}", None,
      cells(404, 200, 403, 403)),
@@ -84,7 +85,8 @@ TABLE = [
     ("my.option.update.other_provider", "PATCH", "/v1/my/options/{other_option}",
      {"capacity": 1}, cells(403, 403, 404, 403)),
     ("my.referrals", "GET", "/v1/my/referrals", None, cells(403, 403, 200, 403)),
-    ("imports", "POST", "/v1/imports/{kind}", None, cells(403, 422, 403, 422)),
+    ("imports", "POST", "/v1/imports/{kind}", None, cells(403, 422, 403, 403)),
+    ("imports.catalogue", "POST", "/v1/imports/options", None, cells(403, 422, 403, 422)),
     ("model", "GET", "/v1/model", None, cells(200, 200, 403, 200)),
     ("model.train", "POST", "/v1/model/train", None, cells(403, 403, 403, 200)),
     ("model.versions", "GET", "/v1/model/versions", None, cells(403, 200, 403, 200)),
@@ -132,7 +134,7 @@ def test_permission_cell(api, records, endpoint, role):
     if body is not None:
         headers["Content-Type"] = "application/json"
     with api.client(ROLES[role]) as c:
-        if endpoint == "imports":
+        if endpoint.startswith("imports"):
             r = c.post(url, files={"file": ("x.csv", b"client_id\n", "text/csv")})
         else:
             r = c.request(method, url, headers=headers,
