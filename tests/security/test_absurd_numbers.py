@@ -17,7 +17,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.main import app
-from matcher.demo_users import DEMO_PASSWORD
+from tests.api.server import TEST_PASSWORD
 
 USERS = ("ctv.halong", "canbo.chuongtrinh", "truong.nghe", "quantri")
 ABSURD = (10**20, -1, 2**63)
@@ -74,7 +74,7 @@ def signed_in(api):
                               headers={"Authorization": f"Bearer {api.token(user)}"})
         form = client.get("/login").text
         sent = re.search(r'name="csrf" value="([^"]+)"', form)
-        r = client.post("/login", data={"username": user, "password": DEMO_PASSWORD,
+        r = client.post("/login", data={"username": user, "password": TEST_PASSWORD,
                                         **({"csrf": sent.group(1)} if sent else {})})
         assert r.status_code in (200, 303), r.text
         home = client.get("/", follow_redirects=True).text

@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from api.web import i18n
 from matcher.accounts import add_user
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.store.db import transaction
 from matcher.store.tables import FollowUp, Option
 from tests.api.fixtures import add_clients_with_suggestion, add_open_option
+from tests.api.server import TEST_PASSWORD
 
 SOCIAL_WORKER, STAFF, ADMIN = "ctv.halong", "canbo.chuongtrinh", "quantri"
 
@@ -33,7 +33,7 @@ def _page_client(server, username: str) -> httpx.Client:
     client = httpx.Client(base_url=server.url, timeout=60)
     form = client.get("/login").text
     sent = re.search(r'name="csrf" value="([^"]+)"', form)
-    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+    r = client.post("/login", data={"username": username, "password": TEST_PASSWORD,
                                     **({"csrf": sent.group(1)} if sent else {})})
     assert r.status_code == 303, r.text
     return client
@@ -48,7 +48,7 @@ def provider_option(api, db):
     add_open_option(api.db_url, option_id, seats=3)
     with transaction(db) as s:
         provider = s.scalar(select(Option.provider_id).where(Option.option_id == option_id))
-        add_user(s, username, DEMO_PASSWORD, "provider", provider)
+        add_user(s, username, TEST_PASSWORD, "provider", provider)
     [sid] = add_clients_with_suggestion(api.db_url, f"KX{tag}", 1, option_id, SOCIAL_WORKER)
     with api.client(SOCIAL_WORKER) as c:
         r = c.post(f"/v1/suggestions/{sid}/decisions",

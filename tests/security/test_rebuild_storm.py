@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from matcher.accounts import add_user
-from matcher.demo_users import DEMO_PASSWORD
 from matcher.store.db import transaction
 from matcher.store.tables import Option
 from tests.api import server as srv
+from tests.api.server import TEST_PASSWORD
 from tests.api.test_suggestions import add_option, coto_client
 from tests.conftest import seeded_database
 
@@ -50,7 +50,7 @@ def world(storm):
     option_id = add_option(storm, capacity=5, kind="job", min_age=15, wage_vnd_day=150_000)
     with transaction(srv_engine(storm)) as s:
         provider = s.scalar(select(Option.provider_id).where(Option.option_id == option_id))
-        add_user(s, "cs.storm", DEMO_PASSWORD, "provider", provider)
+        add_user(s, "cs.storm", TEST_PASSWORD, "provider", provider)
     client_id = coto_client(storm)["client_id"]
     wait_for(lambda: entry(storm, client_id, option_id) is not None)
     return option_id, "cs.storm", client_id
