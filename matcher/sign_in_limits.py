@@ -30,13 +30,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from matcher.store.tables import SignInFailure
 
 # A claim lost to a concurrent one is retried with the new count; beyond this many losses
 # (a burst on one account) the try is refused with a 1 s wait instead.
 _CLAIM_ROUNDS = 8
+# A counter untouched this long is dropped: a day without tries is worth a fresh start
+# (the longest wait is minutes), and the table stays as small as the recent guessing.
+FORGET_AFTER = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -108,12 +111,24 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+def _forget_idle(engine: Engine, now: datetime) -> None:
+    """Drop long-idle counters where rows are added (the index on updated_at keeps this
+    cheap), so that guessed usernames do not pile up."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(SignInFailure).where(
+                SignInFailure.updated_at < now - FORGET_AFTER))
+    except OperationalError:
+        pass  # two prunes deadlocked, or the lock was busy: the next row added prunes
+
+
 def _ensure_rows(engine: Engine, keys: Keys, now: datetime) -> None:
     """Create the missing counters; a row created meanwhile by another request is fine."""
     for key in (keys.pair, keys.account):
         with engine.connect() as conn:
             if conn.scalar(select(SignInFailure.key).where(SignInFailure.key == key)):
                 continue
+        _forget_idle(engine, now)
         try:
             with engine.begin() as conn:
                 conn.execute(insert(SignInFailure).values(

@@ -153,6 +153,17 @@ def test_the_right_password_after_the_wait_succeeds_and_resets(api, db, account)
     assert [_try(api, account, WRONG, address).status_code for _ in range(3)] == [401] * 3
 
 
+def test_counters_idle_for_a_day_are_forgotten(api, db, account):
+    address = _address()
+    _try(api, account, WRONG, address)
+    keys = keys_for(account, address)
+    with db.begin() as conn:
+        conn.execute(update(SignInFailure).where(SignInFailure.key == keys.pair)
+                     .values(updated_at=datetime.now(UTC) - timedelta(days=1, minutes=1)))
+    _try(api, f"nobody.{uuid.uuid4().hex[:10]}", WRONG, address)  # adds rows: prunes
+    assert _row(db, keys.pair) is None and _row(db, keys.account) is not None
+
+
 def test_password_checks_in_flight_are_bounded_in_total(api, db):
     names = [f"thr.{uuid.uuid4().hex[:10]}" for _ in range(12)]
     with transaction(db) as session:
