@@ -1,4 +1,4 @@
-"""User accounts: argon2id password hashes, roles, and sign-in slowed after failures.
+"""User accounts: argon2id password hashes, roles, and throttled sign-in.
 
 Lives in matcher/ (not api/) because `matcher users add` creates accounts from the terminal;
 the API signs people in through :func:`authenticate`.
@@ -7,15 +7,18 @@ the API signs people in through :func:`authenticate`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import sign_in_limits
 from matcher.demo import demo_password_refused, is_demo, is_demo_password
 from matcher.domain import Role
+from matcher.sign_in_gate import GATE
+from matcher.sign_in_limits import Limits
 from matcher.store.tables import Provider, User
 
 _hasher = PasswordHasher()
@@ -88,39 +91,31 @@ class SignIn:
     retry_after_s: int = 0
 
 
-def wait_after(failures: int, free: int, longest: int) -> int:
-    """Seconds to wait after ``failures`` failed attempts in a row: 0, then 1, 2, 4, ... s."""
-    if failures < free:
-        return 0
-    return min(longest, 2 ** (failures - free))
+def authenticate(session: Session, username: str, password: str, *,
+                 address: str | None = None, limits: Limits | None = None,
+                 concurrent: int = 2, now: datetime | None = None) -> SignIn:
+    """Check a password, throttled (matcher/sign_in_limits.py, matcher/sign_in_gate.py).
 
-
-def authenticate(session: Session, username: str, password: str, *, free_failures: int = 3,
-                 longest_wait_s: int = 300, now: datetime | None = None) -> SignIn:
-    """Check a password; each failure beyond the free ones doubles the wait for the next try.
-
-    The count lives in the users table, so every API worker slows the same account down.
-    An attempt during the wait is refused without checking the password at all.
+    The try is taken from the counters of the typed username (per ``address`` and for the
+    whole account) before anything else, whether or not the account exists, so a known
+    and an unknown username get the same answers. A refused try checks no password.
     """
-    now = now or datetime.now(UTC)
-    if demo_password_refused(session, password):  # public: never on a real database
+    limits = limits or Limits()
+    keys = sign_in_limits.keys_for(username, address)
+    with GATE.slot(keys.account, sign_in_limits.address_group(address), concurrent) as ok:
+        if not ok:
+            return SignIn(None, retry_after_s=1)
+        engine = session.get_bind()
+        wait = sign_in_limits.claim(engine, keys, limits, now)
+        if wait:
+            return SignIn(None, retry_after_s=wait)
+        if demo_password_refused(session, password):  # public: never on a real database
+            return SignIn(None)  # counted like any wrong password, checked without a hash
+        user = session.scalar(select(User).where(User.username == username.strip()))
+        if user is None or not user.active:
+            verify_password(None, password)
+            return SignIn(None)
+        if verify_password(user.password_hash, password):
+            sign_in_limits.reset(engine, keys)
+            return SignIn(user)
         return SignIn(None)
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active:
-        verify_password(None, password)
-        return SignIn(None)
-    wait = wait_after(user.failed_logins or 0, free_failures, longest_wait_s)
-    if wait and user.last_failed_at is not None:
-        last = user.last_failed_at
-        last = last if last.tzinfo else last.replace(tzinfo=UTC)
-        left = (last + timedelta(seconds=wait) - now).total_seconds()
-        if left > 0:
-            return SignIn(None, retry_after_s=max(1, int(left + 0.999)))
-    if verify_password(user.password_hash, password):
-        if user.failed_logins:
-            user.failed_logins = 0
-            user.last_failed_at = None
-        return SignIn(user)
-    user.failed_logins = (user.failed_logins or 0) + 1
-    user.last_failed_at = now
-    return SignIn(None)

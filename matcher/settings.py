@@ -73,7 +73,16 @@ class Settings(BaseSettings):
                                 "(browsers treat http://localhost as secure).")
     login_free_failures: int = Field(default=3, ge=1, description="Failed sign-ins in a row "
                                      "before each further attempt must wait.")
-    login_max_wait_s: int = Field(default=300, ge=1, description="The longest wait imposed.")
+    login_max_wait_s: int = Field(default=300, ge=1, description="The longest wait imposed "
+                                  "on one address for one account.")
+    login_account_free_failures: int = Field(
+        default=20, ge=1, description="Failed sign-ins to one account, from all addresses "
+        "together (each adds at most its own free ones), before the account's own waits start.")
+    login_account_max_wait_s: int = Field(
+        default=60, ge=1, description="The longest wait for an account as a whole: however "
+        "many addresses guess, its owner can try at least this often.")
+    login_concurrent: int = Field(default=2, ge=1, description="Password checks running at "
+                                  "once in one worker (argon2 takes 64 MiB each).")
     activation_hours: int = Field(default=72, gt=0, le=24 * 30, description="A one-time "
                                   "activation or reset code works for this many hours.")
     max_body_kb: int = Field(default=256, gt=0, description="Largest JSON request body.")

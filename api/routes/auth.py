@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
 from matcher import activation, sessions
 from matcher.accounts import MIN_LENGTH, AccountError, authenticate
+from matcher.sign_in_limits import Limits
 from matcher.store.tables import User
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["sign-in"])
@@ -37,12 +38,14 @@ class Me(BaseModel):
 @router.post("/auth/token", response_model=Token, dependencies=[SAME_SITE],
              responses=problem_responses(401, 403, 422, 429))
 def sign_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], response: Response,
-            session: SessionDep, settings: SettingsDep) -> Token:
+            session: SessionDep, settings: SettingsDep, request: Request) -> Token:
     """Sign in with username and password: a bearer token, and the pages' session cookie."""
+    # The peer, or the X-Forwarded-For address when uvicorn trusts the peer as a proxy
+    # (FORWARDED_ALLOW_IPS, 127.0.0.1 by default).
     outcome = authenticate(session, form.username, form.password,
-                           free_failures=settings.login_free_failures,
-                           longest_wait_s=settings.login_max_wait_s)
-    session.commit()  # the failure count, or its reset
+                           address=request.client.host if request.client else None,
+                           limits=Limits.from_settings(settings),
+                           concurrent=settings.login_concurrent)
     if outcome.retry_after_s:
         raise Problem(429, f"too many failed sign-ins: wait {outcome.retry_after_s} s "
                            "and try again", headers={"Retry-After": str(outcome.retry_after_s)})

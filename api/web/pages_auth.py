@@ -63,7 +63,7 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
     form = OAuth2PasswordRequestForm(username=username.strip(), password=password)
     reply = Response()
     try:
-        token = sign_in(form, reply, session, settings)
+        token = sign_in(form, reply, session, settings, request)
     except Problem as exc:
         t_key = "login.too_many" if exc.status == 429 else "login.wrong"
         wait = (exc.headers or {}).get("Retry-After", "")

@@ -120,6 +120,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Failed sign-ins in a row and when the last one was: the next attempt waits longer
     # each time (kept in the database so that every API worker sees the same count).
+    # No longer read or written: sign-in failures are counted in sign_in_failures (below).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # pending (no password yet), awaiting_approval, active, disabled; `active` above is kept
@@ -155,6 +156,19 @@ class AccountCode(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+
+
+class SignInFailure(Base):
+    """Failed sign-ins counted per key (matcher/sign_in_limits.py): one row per account and
+    address and one per account, keyed by a hash of the typed username, so that an unknown
+    username is counted exactly like a known one and no username is stored in clear."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    next_allowed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Client(Base):
