@@ -79,8 +79,6 @@ def test_a_provider_sees_a_social_worker_as_a_role_never_a_username(api, provide
 
 
 def test_the_provider_page_shows_a_social_worker_not_a_username(api, provider_option):
-    if api.backend != "sqlite":
-        pytest.skip("the pages are the same on both backends")
     option_id, provider = provider_option
     client = _page_client(api, provider)
     try:
