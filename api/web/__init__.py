@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.web import (
     errors,
     pages_account,
+    pages_admin,
     pages_auth,
     pages_client,
     pages_provider,
@@ -24,7 +25,8 @@ from api.web import (
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router, pages_staff.router,
-                pages_review.router, pages_provider.router, pages_account.router]
+                pages_review.router, pages_provider.router, pages_account.router,
+                pages_admin.router]
 
 
 def install(app: FastAPI) -> None:
