@@ -22,6 +22,7 @@ MAX_LIMIT = 1000
 MAX_AUDIT_OFFSET = 10_000_000
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description=f"an id (1 to {MAX_ID})")]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description=f"an id (1 to {MAX_ID})")]
 
 
 def page_offset(most: int = MAX_OFFSET):

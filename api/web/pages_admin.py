@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
 from api.routes import users
 from api.routing import ReleasingRoute
+from api.schemas.bounds import IdPath, IdQuery
 from api.web.pages_account import _local
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
@@ -31,15 +32,15 @@ router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
 ROLES = ("social_worker", "programme_staff", "provider", "admin")
 DONE = ("deactivate", "reactivate")
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/admin/accounts")
 def accounts_page(request: Request, caller: PageCaller, session: SessionDep,
-                  done: str | None = None, user: int | None = None):
+                  done: Annotated[str | None, Query(max_length=20)] = None,
+                  user: IdQuery = None):
     need(caller, "admin")
     notice = None
-    if done in DONE and user is not None and 1 <= user <= 2**31 - 1:
+    if done in DONE and user is not None:
         row = session.get(User, user)
         if row is not None:
             notice = {"action": done, "username": row.username, "status": row.status}
@@ -70,7 +71,7 @@ def create_account(request: Request, caller: PageCaller, session: SessionDep,
 
 
 @router.post("/admin/accounts/{user_id}/reset", dependencies=[CSRF])
-def reset_account(user_id: UserId, request: Request, caller: PageCaller,
+def reset_account(user_id: IdPath, request: Request, caller: PageCaller,
                   session: SessionDep, settings: SettingsDep):
     need(caller, "admin")
     made = users.reset_user(user_id, session, caller, settings)
@@ -78,12 +79,12 @@ def reset_account(user_id: UserId, request: Request, caller: PageCaller,
 
 
 @router.post("/admin/accounts/{user_id}/deactivate", dependencies=[CSRF])
-def deactivate_account(user_id: UserId, caller: PageCaller, session: SessionDep):
+def deactivate_account(user_id: IdPath, caller: PageCaller, session: SessionDep):
     return _switch(user_id, caller, session, active=False)
 
 
 @router.post("/admin/accounts/{user_id}/reactivate", dependencies=[CSRF])
-def reactivate_account(user_id: UserId, caller: PageCaller, session: SessionDep):
+def reactivate_account(user_id: IdPath, caller: PageCaller, session: SessionDep):
     return _switch(user_id, caller, session, active=True)
 
 
