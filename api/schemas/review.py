@@ -52,7 +52,9 @@ class ReviewOut(BaseModel):
         description="Providers and livelihood models: observed against case-mix expected "
                     "success, intervals, funnel limits, flags.")
     effects: list[EffectOut]
-    effects_note: str | None = None
+    effects_note: dict[str, Any] | str | None = Field(
+        default=None, description="Why there are no effects, as a coded note "
+        "{code, params, message}; null when they were computed.")
     pricing: dict[str, Any] = Field(
         description="Whether one-client suggestions are ranked net of seat prices, the last "
                     "price run (when, clients waiting, contested options) and how many of the "

@@ -36,7 +36,6 @@ FLAG_KEYS = {"replicate": "replicate", "review": "review", "as expected": "as_ex
              "too few placements to say": "too_few"}
 STEERING_TESTS = ("placed_in_wished_trade", "placed_wage_vnd_day",
                   "suggested_first_in_wished_trade", "suggested_mean_wage_vnd_day")
-EFFECTS_NOT_COMPUTED = "not computed (with_effects=False)"
 
 
 @router.get("/review")
@@ -66,7 +65,9 @@ def effects_page(request: Request, caller: PageCaller, session: SessionDep,
     session.commit()
     t = translator(request)
     names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
+    note = review.get("effects_note")
     return render(request, "review/effects.html", caller, r=review, L=Labels(t),
+                  effects_note=_note(t, note) if note else None,
                   effects=[_effect(t, e, names) for e in review["effects"]])
 
 
@@ -247,12 +248,41 @@ def _effect(t: Translator, e: dict[str, Any], names: dict[str, str]) -> dict[str
     def ci(low: float | None, high: float | None) -> str:
         return "—" if low is None or high is None else f"{value(low)} – {value(high)}"
 
+    about = e.get("about") or {}
+    sens = e.get("sensitivity") or {}
+    models = e.get("models") or {}
     return {"raw": e, "id": f"effect-{scope}-{e['outcome']}".replace("_", "-"),
             "scope_name": scope_name, "outcome_name": t(f"review.effects.outcome.{e['outcome']}"),
             "naive": value(e.get("naive")),
             "naive_ci": ci(e.get("naive_ci_low"), e.get("naive_ci_high")),
             "adjusted": value(e.get("adjusted")), "ci": ci(e.get("ci_low"), e.get("ci_high")),
-            "overlap": e.get("overlap") or {}, "balance": e.get("balance") or []}
+            "verdict": e.get("verdict") or "estimate",
+            "reasons": [_note(t, n) for n in e.get("notes") or []],
+            "method": _note(t, e["method"]) if e.get("method") else None,
+            "about": about, "left_out": [{**r, "name": _covariate(t, r["covariate"])}
+                                         for r in about.get("left_out") or []],
+            "sensitivity": sens,
+            "models": {k: t(f"review.effects.model.{models[k]}") for k in ("propensity", "outcome")
+                       if t.has(f"review.effects.model.{models.get(k)}")},
+            "constant": ", ".join(_covariate(t, c) for c in e.get("constant_covariates") or []),
+            "overlap": e.get("overlap") or {},
+            "balance": [{**b, "name": _covariate(t, b["covariate"])}
+                        for b in e.get("balance") or []]}
+
+
+def _note(t: Translator, item: dict[str, Any] | str) -> str:
+    """A coded note in the reader's language (its English message if a code is unknown)."""
+    if isinstance(item, str):
+        return item
+    key = f"note.{item.get('code')}"
+    params = dict(item.get("params") or {})
+    if "covariate" in params:
+        params["covariate"] = _covariate(t, str(params["covariate"]))
+    return t(key, **params) if t.has(key) else str(item.get("message", ""))
+
+
+def _covariate(t: Translator, name: str) -> str:
+    return t(f"covariate.{name}") if t.has(f"covariate.{name}") else name
 
 
 __all__ = ["Labels", "effects_page", "review_page", "router", "warnings"]

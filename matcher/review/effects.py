@@ -13,43 +13,26 @@ profile.
 known outcome: ``mean(Y(placed) − Y(not placed))`` — the synthetic world's
 ``truth["placement_effect"]`` is defined the same way. The units are placements (treated)
 and follow-ups of never-placed clients (comparison); a client with three placements counts
-three times, as in the truth.
+three times, as in the truth. When some placed clients have no comparable unplaced
+clients, they are left out and the entry says so (``about``: whom the figure is about, and
+how those left out differ).
 
-**Method: doubly robust (AIPW) for the ATT, with cross-fitting.**
+**Covariates**, all from the client's profile and none from after the placement: age at the
+start of the six months (the placement's start date; for a comparison client, the
+follow-up date minus 182 days), gender, group, education, disability, household poor,
+ethnic minority, married, prior income (any, and its log; missing flagged), travel limit,
+years since 2020 at registration, and the home's coordinates. A covariate the same for
+everyone is dropped from the models and the balance table.
 
-* Covariates, all from the client's profile and none from after the placement: age at the
-  start of the six months (the placement's start date; for a comparison client, the
-  follow-up date minus 182 days) as a cubic spline, gender, group, education, disability,
-  household poor, ethnic minority, married, prior income (any, and its log; missing
-  flagged), travel limit, years since 2020 at registration, and the home's coordinates.
-* Propensity ``e(x)``: a logistic regression of "is a placement" on the covariates, with
-  the two sides weighted equally (``class_weight="balanced"``), so that ``e/(1−e)`` is the
-  ratio of the placed to the comparison density of ``x`` (up to a constant).
-* Outcome model ``μ0(x)``: what a client earns without a placement, fitted on the
-  comparison clients only — a logistic regression for success/earning, a ridge regression
-  for income.
-* Cross-fitting: 5 folds, every client's rows in one fold; each unit's ``e`` and ``μ0``
-  come from models that did not see its client.
-* Trimming: units with ``e > 1 − trim`` (default ``trim=0.02``: a comparison weight above
-  49) lie where there are (almost) no comparison clients; they are dropped, and the share
-  dropped is reported (the estimate is then for the placed inside the overlap).
-* Estimate (normalised weights ``w = e/(1−e)`` on the comparison units)::
+**Method**: cross-fitted doubly robust (AIPW) with nuisance models chosen by out-of-fold
+loss (:mod:`matcher.review.aipw`); the checks, the verdict and the sensitivity figure in
+:mod:`matcher.review.effect_checks`. No adjustment removes confounding by what is not
+recorded (the synthetic world's ``hidden_confounding``): the E-value says how strong such
+a difference would have to be.
 
-      adjusted = mean over placed (Y − μ0)  −  Σ_c w_c (Y_c − μ0_c) / Σ_c w_c
-
-  It is consistent if either the propensity or the outcome model is right.
-* Confidence interval: 95%, from the estimator's influence function, summed within each
-  client (a client's placements are not independent) — a cluster-robust standard error.
-  The naive difference gets the same kind of interval.
-
-**Diagnostics** per estimate: a covariate-balance table (standardised mean differences,
-placed vs comparison, before and after weighting), the propensity range on each side, the
-share trimmed, the effective sample size of the comparison weights, and a ``warning`` when
-overlap is poor (share trimmed above 10%, effective sample size below 30 or below 10% of
-the comparison clients, or a largest single weight above 10% of the total) or when there
-are few comparison clients. No adjustment removes confounding by what is not recorded
-(the synthetic world's ``hidden_confounding``): the adjusted figure assumes that, given the
-recorded profile, who was placed was as good as random.
+**Validated** on records we did not make: the NSW job-training experiment against survey
+comparison groups (:mod:`matcher.review.benchmarks`), and synthetic worlds with a known
+effect (``bench/effects_validity.py``); the README's table shows both.
 """
 
 from __future__ import annotations
@@ -59,13 +42,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, SplineTransformer, StandardScaler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+
+from matcher.review.aipw import (
+    TRIM,
+    EffectsUnavailable,
+    cross_fit,
+    weighted_difference,
+)
+from matcher.review.effect_checks import balance_table, describe_left_out, e_values, verdict
+from matcher.review.notes import note
+from matcher.review.stats import Z95
 
 __all__ = [
     "EffectsUnavailable",
@@ -77,14 +65,8 @@ __all__ = [
 ]
 
 OUTCOMES = ("success", "income_vnd_day")
-N_FOLDS = 5
-TRIM = 0.02
-PROPENSITY_C = 1.0
-OUTCOME_C = 1.0
 MIN_PLACED_KIND = 30
 MIN_PLACED_PROVIDER = 30
-MIN_COMPARED = 50
-Z95 = 1.959963984540054
 WINDOW_DAYS = 182
 GROUPS = ("youth_at_risk", "trafficking_returnee", "after_rehab", "after_prison",
           "after_reform_school", "sex_worker_exiting", "gbv_survivor", "disabled", "other")
@@ -110,10 +92,6 @@ _PLACEMENT_COLUMNS = ("placement_id", "client_id", "option_id", "start_date", "s
                       "success", "income_vnd_day")
 _OPTION_COLUMNS = ("option_id", "provider_id", "kind")
 _FOLLOWUP_COLUMNS = ("client_id", "followed_up_on", "earning", "income_vnd_day")
-
-
-class EffectsUnavailable(ValueError):
-    """The effect cannot be estimated from these records (say why)."""
 
 
 # --- entry points -----------------------------------------------------------------------------
@@ -179,8 +157,9 @@ def estimate_effects(clients: pd.DataFrame, placements: pd.DataFrame, options: p
         scopes.append((str(provider), (treated["provider_id"] == provider).to_numpy(),
                        min_placed_provider))
     for scope, rows, minimum in scopes:
+        cache: dict = {}  # the propensity, shared by the scope's outcomes
         for outcome in outcomes:
-            entries.append(_entry(data, scope, rows, outcome, minimum, trim))
+            entries.append(_entry(data, scope, rows, outcome, minimum, trim, cache))
     entries[0]["providers_too_few"] = {"n_providers": len(small),
                                        "min_placed": min_placed_provider,
                                        "listed": bool(list_small_providers)}
@@ -222,8 +201,8 @@ def effect_frames(clients: pd.DataFrame, placements: pd.DataFrame, options: pd.D
     known, y = outcome_labels(placements)
     done = placements.loc[known].reset_index(drop=True).assign(y=y)
     if not len(done):
-        raise EffectsUnavailable("no placement has a known outcome yet: the effect of "
-                                 "placement cannot be estimated")
+        raise EffectsUnavailable("no_outcomes", "no placement has a known outcome yet: the "
+                                 "effect of placement cannot be estimated")
     opts = options.drop_duplicates("option_id").set_index("option_id")
     missing = ~done["option_id"].isin(opts.index)
     if missing.any():
@@ -242,8 +221,8 @@ def effect_frames(clients: pd.DataFrame, placements: pd.DataFrame, options: pd.D
     placed_before = fu["client_id"].map(first_start)
     fu = fu.loc[~(placed_before.notna() & (placed_before <= fu_on))].reset_index(drop=True)
     if not len(fu):
-        raise EffectsUnavailable("no follow-up of a client who was never placed: there is "
-                                 "nobody to compare the placed with")
+        raise EffectsUnavailable("no_comparison", "no follow-up of a client who was never "
+                                 "placed: there is nobody to compare the placed with")
     t_index = pd.to_datetime(done["start_date"]).to_numpy("datetime64[D]")
     c_index = (pd.to_datetime(fu["followed_up_on"]).to_numpy("datetime64[D]")
                - np.timedelta64(WINDOW_DAYS, "D"))
@@ -320,16 +299,6 @@ def _covariates(rows: pd.DataFrame, on: np.ndarray) -> pd.DataFrame:
     })
 
 
-def _design() -> ColumnTransformer:
-    others = [c for c in _NUMERIC if c != "age"]
-    return ColumnTransformer([
-        ("age", Pipeline([("scale", StandardScaler()),
-                          ("spline", SplineTransformer(n_knots=4, degree=3))]), ["age"]),
-        ("num", StandardScaler(), others),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), _CATEGORIES),
-    ])
-
-
 def _balance_matrix(x: pd.DataFrame) -> pd.DataFrame:
     out = x[[c for c in _NUMERIC if c != "education_missing"]].copy()
     for g in GROUPS:
@@ -343,168 +312,105 @@ def _balance_matrix(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def aipw_att(x: pd.DataFrame, d: np.ndarray, y: np.ndarray, groups: np.ndarray, *,
-             binary: bool, trim: float = TRIM, n_folds: int = N_FOLDS) -> dict[str, Any]:
+             binary: bool, trim: float = TRIM, cache: dict | None = None) -> dict[str, Any]:
     """Cross-fitted doubly robust ATT of ``d`` on ``y`` given covariates ``x`` (see module).
 
     ``groups`` are the clusters (client ids): folds and standard errors keep them whole.
-    Returns the naive and adjusted figures with 95% intervals and the diagnostics.
+    Returns the naive figure, and the adjusted one with its 95% interval, verdict, notes and
+    diagnostics; ``adjusted`` is None when the verdict is ``cannot_say``.
     """
     d = np.asarray(d, dtype=bool)
     y = np.asarray(y, dtype=float)
+    groups = np.asarray(groups, dtype=object)
     n1, n0 = int(d.sum()), int((~d).sum())
     if n1 == 0 or n0 == 0:
-        raise EffectsUnavailable("both placed and comparison units are needed")
-    naive, naive_se = _weighted_diff(y, d, np.zeros(len(y)), np.ones(len(y)), groups)
-    e = np.empty(len(y))
-    mu0 = np.empty(len(y))
-    n_groups = int(pd.unique(groups).size)
-    k = max(2, min(n_folds, n_groups))
-    folds = np.empty(len(y), dtype=int)
-    for f, (_, test) in enumerate(GroupKFold(n_splits=k).split(x, groups=groups)):
-        folds[test] = f
-    for f in range(k):
-        train, test = folds != f, folds == f
-        c_train = train & ~d
-        if len(np.unique(d[train])) < 2 or c_train.sum() < 5:
-            raise EffectsUnavailable("too few comparison clients to cross-fit the models")
-        ps = Pipeline([("x", _design()),
-                       ("lr", LogisticRegression(C=PROPENSITY_C, class_weight="balanced",
-                                                 max_iter=2000))])
-        ps.fit(x.loc[train], d[train])
-        e[test] = ps.predict_proba(x.loc[test])[:, 1]
-        mu0[test] = _outcome_model(x.loc[c_train], y[c_train], binary).predict_x(x.loc[test])
-    keep = e <= 1.0 - trim
-    n_trimmed_t, n_trimmed_c = int((~keep & d).sum()), int((~keep & ~d).sum())
+        raise EffectsUnavailable("one_side", "both placed and comparison clients are needed")
+    naive, naive_se = weighted_difference(y, d, np.zeros(len(y)), np.ones(len(y)), groups)
+    fit = cross_fit(x, d, y, groups, binary=binary, numeric=_NUMERIC, categories=_CATEGORIES,
+                    cache=cache)
+    keep = fit.e <= 1.0 - trim
     if not (keep & d).any() or not (keep & ~d).any():
-        raise EffectsUnavailable("no overlap at all between placed and comparison clients")
-    ek = np.clip(e, trim, 1.0 - trim)
-    w = np.where(d, 1.0, ek / (1.0 - ek))
-    est, se = _weighted_diff(y[keep], d[keep], mu0[keep], w[keep], groups[keep])
+        raise EffectsUnavailable("no_overlap", "no placed client has a comparable client who "
+                                 "was not placed")
+    ec = np.clip(fit.e, 1e-6, 1 - 1e-6)
+    w = np.where(d, 1.0, ec / (1.0 - ec))
+    est, se = weighted_difference(y[keep], d[keep], fit.mu0[keep], w[keep], groups[keep])
     wc = w[keep & ~d]
     ess = float(wc.sum() ** 2 / (wc ** 2).sum())
-    max_share = float(wc.max() / wc.sum())
-    bal = _balance(x, d, w, keep)
+    largest = float(wc.max() / wc.sum())
+    matrix = _balance_matrix(x)
+    bal, constant = balance_table(matrix, d, w, keep)
+    n_kept = int((keep & d).sum())
+    kind, notes = verdict(n_placed=n1, n_kept=n_kept, n_compared=n0, ess=ess,
+                          largest_share=largest, balance=bal,
+                          outcome_constant=bool(np.ptp(y) == 0))
+    ci = (est - Z95 * se, est + Z95 * se)
+    kept_y = y[keep & d]
+    sensitivity = None if kind == "cannot_say" else e_values(
+        est, ci, binary=binary, mean_placed=float(kept_y.mean()),
+        sd_outcome=float(y[keep].std()))
     overlap = {
-        "propensity_placed": [round(float(e[d].min()), 4), round(float(e[d].max()), 4)],
-        "propensity_compared": [round(float(e[~d].min()), 4), round(float(e[~d].max()), 4)],
-        "share_trimmed_placed": round(n_trimmed_t / n1, 4),
-        "n_trimmed_placed": n_trimmed_t,
-        "n_trimmed_compared": n_trimmed_c,
+        "propensity_placed": [round(float(fit.e[d].min()), 4), round(float(fit.e[d].max()), 4)],
+        "propensity_compared": [round(float(fit.e[~d].min()), 4),
+                                round(float(fit.e[~d].max()), 4)],
+        "share_trimmed_placed": round(1 - n_kept / n1, 4),
+        "n_trimmed_placed": n1 - n_kept,
+        "n_trimmed_compared": int((~keep & ~d).sum()),
         "effective_sample_size_compared": round(ess, 1),
-        "largest_weight_share": round(max_share, 4),
+        "largest_weight_share": round(largest, 4),
         "trim": trim,
     }
-    problems = []
-    if n_trimmed_t / n1 > 0.10:
-        problems.append(f"{n_trimmed_t / n1:.0%} of the placements have no comparable "
-                        "client who was not placed and were left out")
-    if ess < 30 or ess < 0.10 * n0:
-        problems.append(f"the comparison clients' weights rest on an effective {ess:.0f} "
-                        f"of {n0} clients")
-    if max_share > 0.10:
-        problems.append(f"one comparison client carries {max_share:.0%} of the weight")
-    warning = None
-    if problems:
-        warning = ("poor overlap between placed and comparison clients: "
-                   + "; ".join(problems) + ". The adjusted figure is fragile.")
-    if n0 < MIN_COMPARED:
-        note = f"only {n0} comparison clients (follow-ups of clients never placed)"
-        warning = f"{warning} Also {note}." if warning else f"{note[0].upper()}{note[1:]}."
+    shown = kind != "cannot_say"
     return {
         "naive": naive, "naive_ci_low": naive - Z95 * naive_se,
         "naive_ci_high": naive + Z95 * naive_se,
-        "adjusted": est, "se": se, "ci_low": est - Z95 * se, "ci_high": est + Z95 * se,
-        "n_placed": n1, "n_compared": n0, "overlap": overlap, "balance": bal,
-        "warning": warning,
+        "adjusted": est if shown else None, "se": se if shown else None,
+        "ci_low": ci[0] if shown else None, "ci_high": ci[1] if shown else None,
+        "n_placed": n1, "n_compared": n0, "verdict": kind, "notes": notes,
+        "about": {"n_placed_inside": n_kept, "n_placed": n1,
+                  "left_out": describe_left_out(matrix, d, keep)},
+        "overlap": overlap, "balance": bal, "constant_covariates": constant,
+        "sensitivity": sensitivity,
+        "models": {"propensity": fit.propensity_model, "outcome": fit.outcome_model,
+                   **fit.losses},
     }
 
 
-class _Fitted:
-    def __init__(self, model: Any, binary: bool, constant: float | None = None) -> None:
-        self.model, self.binary, self.constant = model, binary, constant
-
-    def predict_x(self, x: pd.DataFrame) -> np.ndarray:
-        if self.constant is not None:
-            return np.full(len(x), self.constant)
-        if self.binary:
-            return self.model.predict_proba(x)[:, 1]
-        return self.model.predict(x)
-
-
-def _outcome_model(x: pd.DataFrame, y: np.ndarray, binary: bool) -> _Fitted:
-    if binary:
-        if len(np.unique(y)) < 2:
-            return _Fitted(None, True, float(y.mean()))
-        model = Pipeline([("x", _design()), ("lr", LogisticRegression(C=OUTCOME_C, max_iter=2000))])
-    else:
-        model = Pipeline([("x", _design()), ("ridge", Ridge(alpha=1.0))])
-    return _Fitted(model.fit(x, y), binary)
-
-
-def _weighted_diff(y: np.ndarray, d: np.ndarray, mu0: np.ndarray, w: np.ndarray,
-                   groups: np.ndarray) -> tuple[float, float]:
-    """mean_placed(y − μ0) − Σ_c w(y − μ0)/Σ_c w, and its cluster-robust standard error."""
-    r = y - mu0
-    n = len(y)
-    a = r[d].mean()
-    wc = w[~d]
-    b = float((wc * r[~d]).sum() / wc.sum())
-    psi = np.zeros(n)
-    psi[d] = (n / d.sum()) * (r[d] - a)
-    psi[~d] = -(n / wc.sum()) * wc * (r[~d] - b)
-    per_client = pd.Series(psi).groupby(np.asarray(groups)).sum().to_numpy()
-    m = len(per_client)
-    se = float(np.sqrt((per_client ** 2).sum() * m / max(m - 1, 1)) / n)
-    return float(a - b), se
-
-
-def _balance(x: pd.DataFrame, d: np.ndarray, w: np.ndarray,
-             keep: np.ndarray) -> list[dict[str, Any]]:
-    """Standardised mean differences (placed − compared) / pooled SD, before and after."""
-    m = _balance_matrix(x).to_numpy(float)
-    t, c = m[d], m[~d]
-    sd = np.sqrt((t.var(axis=0) + c.var(axis=0)) / 2)
-    sd = np.where(sd > 0, sd, 1.0)
-    before = (t.mean(axis=0) - c.mean(axis=0)) / sd
-    tk, ck, wk = m[d & keep], m[~d & keep], w[~d & keep]
-    after = (tk.mean(axis=0) - np.average(ck, axis=0, weights=wk)) / sd
-    return [{"covariate": name, "mean_placed": round(float(t[:, j].mean()), 4),
-             "mean_compared": round(float(c[:, j].mean()), 4),
-             "smd_before": round(float(before[j]), 4), "smd_after": round(float(after[j]), 4)}
-            for j, name in enumerate(BALANCE_COLUMNS)]
-
-
 def _entry(data: EffectData, scope: str, rows: np.ndarray, outcome: str, minimum: int,
-           trim: float) -> dict[str, Any]:
+           trim: float, cache: dict | None = None) -> dict[str, Any]:
     column = "success" if outcome == "success" else "income"
     t = data.treated.loc[rows]
     t = t.loc[t[column].notna()]
     c = data.control.loc[data.control[column].notna()]
     base = {"scope": scope, "outcome": outcome, "naive": None, "adjusted": None,
             "ci_low": None, "ci_high": None, "n_placed": int(len(t)),
-            "n_compared": int(len(c)), "warning": None}
+            "n_compared": int(len(c)), "verdict": "cannot_say", "notes": []}
     if len(t) == 0 or len(c) == 0:
-        return {**base, "warning": "no placed or no comparison clients with this outcome"}
+        return {**base, "notes": [note("effects.no_outcome_side", "no placed or no comparison "
+                                       "clients with this outcome")]}
     naive = float(t[column].mean() - c[column].mean())
     if len(t) < minimum:
-        return {**base, "naive": _r(naive, outcome),
-                "warning": f"too few placements with an outcome ({len(t)} < {minimum}) "
-                           "for an adjusted estimate"}
+        return {**base, "naive": _r(naive, outcome), "verdict": "too_few",
+                "notes": [note("effects.too_few_placed", "too few placements with an outcome "
+                               "({n_placed} < {minimum}) for an adjusted estimate",
+                               n_placed=int(len(t)), minimum=minimum)]}
     x = pd.concat([t, c], ignore_index=True)
     d = np.r_[np.ones(len(t), bool), np.zeros(len(c), bool)]
     y = x[column].to_numpy(float)
     groups = x["client_id"].to_numpy(object)
     try:
-        fit = aipw_att(x, d, y, groups, binary=outcome == "success", trim=trim)
+        fit = aipw_att(x, d, y, groups, binary=outcome == "success", trim=trim, cache=cache)
     except EffectsUnavailable as exc:
-        return {**base, "naive": _r(naive, outcome), "warning": str(exc)}
+        return {**base, "naive": _r(naive, outcome), "notes": [exc.note]}
     out = {**base, **fit}
     for key in ("naive", "naive_ci_low", "naive_ci_high", "adjusted", "se", "ci_low",
                 "ci_high"):
-        out[key] = _r(out[key], outcome)
-    out["method"] = ("AIPW (doubly robust) ATT, 5-fold client-grouped cross-fitting, logistic "
-                     "propensity, " + ("logistic" if outcome == "success" else "ridge")
-                     + " outcome model, cluster-robust influence-function 95% CI")
+        out[key] = None if out[key] is None else _r(out[key], outcome)
+    out["method"] = note(
+        "effects.method", "doubly robust (AIPW) effect on the placed, 5-fold client-grouped "
+        "cross-fitting; propensity model: {propensity}; outcome model: {outcome}; placements "
+        "with no comparable client left out (trim {trim}); cluster-robust 95% interval",
+        propensity=fit["models"]["propensity"], outcome=fit["models"]["outcome"], trim=trim)
     return out
 
 

@@ -25,6 +25,7 @@ from .calibration import calibration_report
 from .data import fingerprint, load_review_data, session_of
 from .fairness import fairness_report
 from .league import league_report
+from .notes import message_of, note
 from .quality import suggestion_quality
 
 REVIEW_KEYS = ("generated_at", "model", "data", "suggestion_quality", "calibration",
@@ -72,7 +73,7 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
     league = league_report(data)
     t = lap("league", t)
     effects, effects_note = _effects(engine) if with_effects else (
-        [], "not computed (with_effects=False)")
+        [], note("effects.not_computed", "not computed (with_effects=False)"))
     lap("effects", t)
     pricing = _pricing(engine)
     warnings = _warnings(quality, calibration, fairness, league, effects_note, pricing)
@@ -106,17 +107,18 @@ def _pricing(engine: Engine | Session) -> dict[str, Any]:
         return pricing_status(session)
 
 
-def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], str | None]:
+def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], dict | str | None]:
     try:
         from matcher.review.effects import placement_effects
     except ImportError:
-        return [], "the effects of placement are not available in this version"
+        return [], note("effects.not_available", "the effects of placement are not available "
+                        "in this version")
     try:
         return placement_effects(engine), None
     except Exception as exc:  # noqa: BLE001 - EffectsUnavailable and its kin: say why
         if type(exc).__name__ != "EffectsUnavailable":
             raise
-        return [], str(exc)
+        return [], exc.note
 
 
 def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
@@ -140,7 +142,7 @@ def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
         out.append(f"{flags['too few placements to say']} providers have fewer than "
                    f"{league['min_n']} placements with an outcome: too few to say")
     if effects_note:
-        out.append(f"effects: {effects_note}")
+        out.append(f"effects: {message_of(effects_note)}")
     if pricing.get("on") and pricing.get("n_idle"):
         out.append(f"seat prices: {pricing['n_idle']} of the {pricing['n_waiting']} clients "
                    f"waiting registered more than {pricing['horizon_days']} days ago and "
