@@ -1,4 +1,5 @@
-"""Platt scaling, the calibration table and the Wilson interval."""
+"""Platt scaling, the calibration table and the Wilson interval (the logistic function
+itself is :func:`matcher.logistic.sigmoid`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.logistic import fit_logistic
+
 CALIBRATION_BINS = 10
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -35.0, 35.0)))
 
 
 def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tuple[float, float]:
@@ -26,17 +25,8 @@ def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tup
     n1 = y.sum()
     n0 = len(y) - n1
     t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))
-    a, b = 1.0, float(np.log((n1 + 1) / (n0 + 1)))
-    for _ in range(iterations):
-        p = sigmoid(a * s + b)
-        w = p * (1 - p) + 1e-12
-        grad = np.array([((p - t) * s).sum(), (p - t).sum()])
-        hess = np.array([[(w * s * s).sum() + 1e-9, (w * s).sum()],
-                         [(w * s).sum(), w.sum() + 1e-9]])
-        delta = np.linalg.solve(hess, grad)
-        a, b = a - delta[0], b - delta[1]
-        if np.abs(delta).max() < 1e-10:
-            break
+    a, b = fit_logistic(s, t, start=(1.0, float(np.log((n1 + 1) / (n0 + 1)))),
+                        iterations=iterations)
     if a < 0:
         a, b = 0.0, float(np.log(t.mean() / (1 - t.mean())))
     return float(a), float(b)

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.logistic import fit_logistic
+
 from .stats import Z95, brier_decomposition, decile_table, r4
 
 RECENT_SHARE = 0.15
@@ -36,7 +38,7 @@ def calibration_summary(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     out["brier"] = brier_decomposition(p, y)
     if len(p) >= 10 and 0 < y.sum() < len(y):
         q = np.clip(p, 1e-6, 1 - 1e-6)
-        a, b = _logistic(np.log(q / (1 - q)), y)
+        a, b = fit_logistic(np.log(q / (1 - q)), y, iterations=50)
         out["calibration_slope"], out["calibration_intercept"] = r4(a), r4(b)
     else:
         out["calibration_slope"] = out["calibration_intercept"] = None
@@ -112,21 +114,6 @@ def by_version(entries: pd.DataFrame) -> list[dict[str, Any]]:
                            f"{MIN_VERSION_N} are needed to judge this version")
         out.append(row)
     return out
-
-
-def _logistic(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> tuple[float, float]:
-    """Maximum-likelihood logistic regression of y on one covariate: (slope, intercept)."""
-    a, b = 1.0, 0.0
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(a * x + b)))
-        w = p * (1 - p) + 1e-12
-        grad = np.array([((p - y) * x).sum(), (p - y).sum()])
-        hess = np.array([[(w * x * x).sum(), (w * x).sum()], [(w * x).sum(), w.sum()]])
-        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-10:
-            break
-    return float(a), float(b)
 
 
 __all__ = ["band_check", "by_version", "calibration_report", "calibration_summary", "drift"]

@@ -36,13 +36,13 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_catalog, load_clients, load_placements
+from matcher.logistic import sigmoid
 from matcher.outcomes import (
     OutcomeModel,
     PriorModel,
     build_training_set,
     current_model,
 )
-from matcher.outcomes.calibration import sigmoid
 from matcher.outcomes.fit import N_FOLDS, TooLittleHistory, client_folds, fit_outcome_model
 from matcher.places import load_place_index
 from matcher.provider_stats import AREA_SHRINK_M, FeatureContext
