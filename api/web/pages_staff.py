@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +37,7 @@ from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher import dashboard as numbers
+from matcher.clock import VIETNAM, in_vietnam
 from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
@@ -49,7 +50,6 @@ from matcher.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
-VIETNAM = timezone(timedelta(hours=7))
 SEARCH_LIMIT = 50
 AUDIT_PAGE = 50
 KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
@@ -492,7 +492,7 @@ def audit_page(request: Request, caller: PageCaller, session: SessionDep,
         limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
     session.rollback()
     more = len(entries) > AUDIT_PAGE
-    rows = [{"at": e.at.astimezone(VIETNAM).replace(tzinfo=None), "actor": e.actor,
+    rows = [{"at": in_vietnam(e.at), "actor": e.actor,
              "action": e.action, "entity": e.entity, "entity_id": e.entity_id or "",
              "source": e.source or "", "detail": _detail(e.detail)}
             for e in entries[:AUDIT_PAGE]]
