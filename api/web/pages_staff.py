@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
-from api.matching import cache
 from api.routes.audit_log import audit_log
 from api.routes.clients import name_or_id
 from api.routes.directory import place_name
@@ -59,10 +58,10 @@ KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, caller: PageCaller, session: SessionDep):
+def dashboard_page(request: Request, caller: PageCaller, session: SessionDep,
+                   settings: SettingsDep):
     need(caller, "programme_staff")
-    matcher = cache.get(session)
-    data = numbers.dashboard(session, matcher.model, wish=matcher.wish, places=matcher.places)
+    data = numbers.dashboard(session, settings.model_dir)
     audit.record(session, caller, "read", "dashboard", None)
     session.commit()
     t = translator(request)
@@ -122,8 +121,8 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
     declines = data["declines"]
     out["declines"] = charts.bar_chart(
         "chart-declines", words("declines", [t("staff.col.reason"), t("staff.col.declined")]),
-        [t(f"enum.reason.{r['key']}") if t.has(f"enum.reason.{r['key']}") else r["key"]
-         for r in declines],
+        [t(f"enum.reason.{r['reason_code']}") if t.has(f"enum.reason.{r['reason_code']}")
+         else r["reason_code"] for r in declines],
         [charts.Series(t("staff.col.declined"), [r["n"] for r in declines])],
         fmt=count) if declines else None
 

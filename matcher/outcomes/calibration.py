@@ -32,26 +32,37 @@ def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tup
     return float(a), float(b)
 
 
+def equal_count_bins(p: np.ndarray, bins: int = CALIBRATION_BINS) -> np.ndarray:
+    """The bin (0 to ``bins`` − 1) of each prediction: equal numbers of rows by predicted P,
+    ties split by order. The calibration table and the review's Brier decomposition both
+    cut here."""
+    ranks = pd.Series(np.asarray(p, dtype=float)).rank(method="first").to_numpy()
+    return np.asarray(pd.qcut(ranks, q=min(bins, len(ranks)), labels=False), dtype=int)
+
+
 def calibration_table(p: np.ndarray, y: np.ndarray,
                       bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
-    """Deciles of predicted P: mean predicted, observed rate, n and its Wilson 95% interval.
+    """Deciles of predicted P: mean predicted, observed rate, n and its Wilson 95% interval,
+    and ``inside_ci``: whether the mean prediction lies inside that interval.
 
-    The bins hold equal numbers of rows (ties split by order), so their ``n`` add up to the
-    rows.
+    The bins hold equal numbers of rows (:func:`equal_count_bins`), so their ``n`` add up to
+    the rows. The model card, the review and the staff dashboard all show this table.
     """
     p = np.asarray(p, dtype=float)
     y = np.asarray(y)
-    ranks = pd.Series(p).rank(method="first").to_numpy()
-    codes = pd.qcut(ranks, q=min(bins, len(p)), labels=False)
+    if len(p) == 0:
+        return []
+    codes = equal_count_bins(p, bins)
     table = []
-    for k in range(int(codes.max()) + 1 if len(p) else 0):
+    for k in range(int(codes.max()) + 1):
         idx = np.flatnonzero(codes == k)
         n, hits = len(idx), int(y[idx].sum())
         low, high = wilson(hits, n)
         table.append({"bin": k + 1, "n": n, "mean_predicted": _round(p[idx].mean()),
                       "observed": _round(hits / n), "ci_low": _round(low),
                       "ci_high": _round(high), "p_min": _round(p[idx].min()),
-                      "p_max": _round(p[idx].max())})
+                      "p_max": _round(p[idx].max()),
+                      "inside_ci": bool(_round(low) <= p[idx].mean() <= _round(high))})
     return table
 
 
