@@ -54,29 +54,88 @@ def _codes(arg: ast.expr) -> list[str] | None:
     return None
 
 
-def collect_calls() -> dict[str, set[str]]:
-    """Every code passed to note(...) in matcher/ and api/, with the parameters passed."""
+def _factory(call: ast.Call, function: ast.FunctionDef) -> tuple[str, int, str] | None:
+    """A wrapper that builds the code from one of its parameters, ``note(f"effects.{code}",
+    english, **params)``: (prefix, that parameter's position, suffix), else None."""
+    arg = call.args[0] if call.args else None
+    if not isinstance(arg, ast.JoinedStr):
+        return None
+    parts = arg.values
+    names = [a.arg for a in function.args.args]
+    if function.name == "__init__":
+        names = names[1:]  # self
+    holes = [i for i, v in enumerate(parts) if isinstance(v, ast.FormattedValue)]
+    if len(holes) != 1 or not isinstance(parts[holes[0]].value, ast.Name):
+        return None
+    param = parts[holes[0]].value.id
+    if param not in names or any(not isinstance(v, ast.Constant) for i, v in enumerate(parts)
+                                 if i != holes[0]):
+        return None
+    prefix = "".join(v.value for v in parts[:holes[0]])
+    suffix = "".join(v.value for v in parts[holes[0] + 1:])
+    return prefix, names.index(param), suffix
+
+
+def _functions(tree: ast.Module):
+    """Every function with the name it is called by (a class's __init__: the class)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                    yield node.name, item
+        elif isinstance(node, ast.FunctionDef) and node.name != "__init__":
+            yield node.name, node
+
+
+def collect_calls(sources: list[tuple[str, str, str]] | None = None) -> dict[str, set[str]]:
+    """Every code passed to note(...) in matcher/ and api/ (``sources``: (module, where,
+    text) to read instead), with the parameters passed. A wrapper that makes the code from
+    a parameter (an exception class that builds its note) is followed to its callers."""
+    if sources is None:
+        sources = [(".".join(p.relative_to(ROOT).with_suffix("").parts),
+                    str(p.relative_to(ROOT)), p.read_text(encoding="utf-8")) for p in SOURCES]
     found: dict[str, set[str]] = {}
-    bad = []
-    for path in SOURCES:
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad: list[str] = []
+    factories: dict[str, tuple[str, int, str]] = {}
+    trees = [(module, where, ast.parse(text)) for module, where, text in sources]
+    for module, where, tree in trees:
         names = _note_names(tree, module)
         if module == NOTES_MODULE or not names:
             continue
+        in_factory: set[int] = set()
+        for name, function in _functions(tree):
+            for node in ast.walk(function):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id in names and _factory(node, function)):
+                    factories[name] = _factory(node, function)
+                    in_factory.add(id(node))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in names):
+                    and node.func.id in names) or id(node) in in_factory:
                 continue
             codes = _codes(node.args[0]) if node.args else None
-            where = f"{path.relative_to(ROOT)}:{node.lineno}"
             if codes is None:
-                bad.append(f"{where}: the code is not a literal string")
+                bad.append(f"{where}:{node.lineno}: the code is not a literal string")
                 continue
             if any(k.arg is None for k in node.keywords):
-                bad.append(f"{where}: parameters passed with ** cannot be checked")
+                bad.append(f"{where}:{node.lineno}: parameters passed with ** cannot be checked")
             for code in codes:
                 found.setdefault(code, set()).update(k.arg for k in node.keywords if k.arg)
+    for _, where, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in factories:
+                continue
+            prefix, position, suffix = factories[name]
+            codes = _codes(node.args[position]) if len(node.args) > position else None
+            if codes is None:
+                bad.append(f"{where}:{node.lineno}: {name}(...) needs a literal code")
+                continue
+            for code in codes:
+                found.setdefault(prefix + code + suffix, set()).update(
+                    k.arg for k in node.keywords if k.arg)
     assert bad == [], "every note() needs a literal code and named parameters:\n" + "\n".join(bad)
     return found
 
@@ -92,6 +151,24 @@ def test_the_walk_finds_the_review_notes():
         assert code in CALLS, code
     assert CALLS["fairness.flag"] == {"dimension", "level", "metric", "n", "p_holm"}
     assert len(CALLS) >= 39
+
+
+def test_the_walk_follows_a_wrapper_that_builds_the_code():
+    """An exception that makes its note from a code parameter is followed to its raisers."""
+    wrapper = (
+        "from matcher.review.notes import note\n"
+        "class Unavailable(ValueError):\n"
+        "    def __init__(self, code, english, **params):\n"
+        "        self.note = note(f'effects.{code}', english, **params)\n")
+    raiser = ("from x.wrapper import Unavailable\n"
+              "raise Unavailable('no_overlap', 'no overlap in {n}', n=3)\n")
+    found = collect_calls([("x.wrapper", "wrapper.py", wrapper), ("x.raiser", "r.py", raiser)])
+    assert found == {"effects.no_overlap": {"n"}}
+    with pytest.raises(AssertionError, match="needs a literal code"):
+        collect_calls([("x.wrapper", "wrapper.py", wrapper),
+                       ("x.raiser", "r.py", raiser.replace("'no_overlap'", "code"))])
+    with pytest.raises(AssertionError, match="not a literal"):
+        collect_calls([("x.m", "m.py", "from matcher.review.notes import note\nnote(c, 'x')\n")])
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)
