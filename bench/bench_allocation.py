@@ -34,6 +34,7 @@ from matcher.allocation import (
     solve,
     status_quo,
 )
+from matcher.logistic import sigmoid
 
 CASES = {
     # name: (clients, options, nearest options considered, candidates per client (lo, hi),
@@ -61,7 +62,7 @@ def make_instance(n_clients, n_options, nearest, per_client, seed=0):
     ease = rng.normal(0, 0.8, n_clients)
     noise = rng.normal(0, 0.5, len(client))
     logit = -0.8 + quality[option] + ease[client] - 0.03 * distance + noise
-    pairs = Pairs.from_arrays(client=client, option=option, p_success=1 / (1 + np.exp(-logit)),
+    pairs = Pairs.from_arrays(client=client, option=option, p_success=sigmoid(logit),
                               distance_km=distance, n_clients=n_clients, n_options=n_options)
     capacity = rng.integers(1, 11, n_options)
     paid = rng.random(n_options) < 0.6

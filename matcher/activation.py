@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from matcher.accounts import AccountError, check_new_user, hash_password, verify_password
+from matcher.clock import as_utc
 from matcher.sessions import revoke_all
 from matcher.store.tables import AccountCode, Provider, User
 
@@ -77,7 +78,7 @@ def activate(session: Session, username: str, code: str, new_password: str,
     row = session.scalar(select(AccountCode).where(AccountCode.code_hash == _digest(code))
                          .with_for_update()) if code else None
     if (user is None or row is None or row.user_id != user.user_id or row.used_at is not None
-            or _aware(row.expires_at) <= now or user.status != "pending"):
+            or as_utc(row.expires_at) <= now or user.status != "pending"):
         raise CodeRefused
     row.used_at = now
     user.password_hash = hashed
@@ -151,6 +152,3 @@ def set_enabled(session: Session, user: User, enabled: bool) -> None:
         else:
             set_status(user, "active")
 
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

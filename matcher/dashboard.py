@@ -8,19 +8,20 @@ dropped out (a failure). Rates carry a 95% Wilson interval.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_catalog, load_clients, load_placements
-from matcher.outcomes.calibration import calibration_table, wilson
-from matcher.outcomes.data import build_training_set, outcome_labels
+from matcher.outcomes.calibration import wilson
+from matcher.outcomes.data import outcome_labels
 from matcher.places import PlaceIndex, load_place_index
-from matcher.store.tables import Client, Decision, Option, OptionTrade, Placement, Provider
-from matcher.wishes import WishIndex
+from matcher.review import cached_review
+from matcher.review.data import standing_decisions
+from matcher.review.quality import decline_reasons as count_decline_reasons
+from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
 
 KINDS = ("training", "job", "livelihood")
 
@@ -113,41 +114,31 @@ def success_by_provider(session: Session, top: int = 10) -> list[dict[str, Any]]
     return [{**r, "name": names.get(r["key"], r["key"])} for r in rates]
 
 
-def calibration(session: Session, model: Any, *, wish: WishIndex | None = None,
-                places: PlaceIndex | None = None, bins: int = 10) -> dict[str, Any]:
-    """Predicted against observed success for every placement with a known outcome.
+def calibration(session: Session, model_dir: Path) -> dict[str, Any]:
+    """Predicted against observed success for every placement with a known outcome: the
+    review's figure, read from it (:func:`matcher.review.cached_review`), so the dashboard
+    and the review give one number for the same data and model.
 
-    The placements are scored by ``model`` (the current one: the API's matcher holds it)
-    with the features it was trained on, then cut into ``bins`` groups of equal size by
-    predicted P (:func:`matcher.outcomes.calibration.calibration_table`). Returns
-    ``{"model_version", "n", "brier", "bins": [{"bin", "n", "mean_predicted", "observed",
-    "ci_low", "ci_high", ...}]}``. The provider rates come from the model's own context,
-    so the older placements are partly in-sample: read it as a check of the shape, the
-    model card's out-of-fold table as the honest figure.
+    The predictions are out of fold (``calibration.current`` of the review: the current
+    model's fitting rerun on the stored history in five client-grouped folds, so no
+    placement is scored by a model that saw its outcome); scoring the training rows in
+    sample would flatter the model. Returns ``{"model_version", "n", "brier", "bins":
+    [{"bin", "n", "mean_predicted", "observed", "ci_low", "ci_high", ...}], "predictions"}``
+    with ``predictions`` the review's coded note saying how they were made.
     """
-    data = build_training_set(load_placements(session), load_clients(session),
-                              load_catalog(session).options, wish=wish, places=places)
-    version = str(getattr(model, "version", ""))
-    if len(data) == 0:
-        return {"model_version": version, "n": 0, "brier": None, "bins": []}
-    p = np.asarray(model.predict(data.features_with(model.context)), dtype=float)
-    brier = float(np.mean((p - data.y) ** 2))
-    return {"model_version": version, "n": int(len(p)), "brier": round(brier, 4),
-            "bins": calibration_table(p, data.y, bins=bins)}
+    current = cached_review(session, model_dir, with_effects=False)["calibration"]["current"]
+    return {"model_version": current["version"], "n": current["n"],
+            "brier": current["brier"]["brier"], "bins": current["deciles"],
+            "predictions": current["predictions"]}
 
 
 def decline_reasons(session: Session) -> list[dict[str, Any]]:
-    """Declined suggestions by reason code, most frequent first: ``[{"key", "n"}]``."""
-    rows = session.execute(
-        select(Decision.reason_code, func.count())
-        .where(Decision.decision == "declined")
-        .group_by(Decision.reason_code)).all()
-    out = [{"key": code or "other", "n": int(n)} for code, n in rows]
-    merged: dict[str, int] = {}
-    for r in out:
-        merged[r["key"]] = merged.get(r["key"], 0) + r["n"]
-    return sorted(({"key": k, "n": n} for k, n in merged.items()),
-                  key=lambda r: (-r["n"], r["key"]))
+    """Standing declines by reason code, most frequent first: ``[{"reason_code", "n",
+    "share"}]``, counted as the review counts them (:func:`matcher.review.quality.
+    decline_reasons`: the last decision on an entry stands, no reason code is "none")."""
+    decisions = standing_decisions(session)
+    return count_decline_reasons(decisions.loc[decisions["decision"].eq("declined"),
+                                               "reason_code"])
 
 
 def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
@@ -181,16 +172,17 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
     return kept
 
 
-def dashboard(session: Session, model: Any, *, wish: WishIndex | None = None,
+def dashboard(session: Session, model_dir: Path, *,
               places: PlaceIndex | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows, in one dict."""
+    """Everything the dashboard shows, in one dict (``model_dir``: where the current model
+    is, ``MATCHER_MODEL_DIR``)."""
     places = places or load_place_index()
     return {
         "by_month": placements_by_month(session),
         "by_group": success_by_group(session),
         "by_place": success_by_place(session, places),
         "by_provider": success_by_provider(session),
-        "calibration": calibration(session, model, wish=wish, places=places),
+        "calibration": calibration(session, model_dir),
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
     }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
+from matcher.clock import as_utc
 from matcher.store.tables import SignInSession
 
 
@@ -49,6 +50,4 @@ def is_live(expires_at: datetime, revoked_at: datetime | None,
     if revoked_at is not None:
         return False
     now = now or datetime.now(UTC)
-    # SQLite gives the stored UTC time back without its zone.
-    expires = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
-    return expires > now
+    return as_utc(expires_at) > now

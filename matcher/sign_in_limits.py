@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from matcher.clock import as_utc
 from matcher.store.tables import SignInFailure
 
 # A claim lost to a concurrent one is retried with the new count; beyond this many losses
@@ -106,10 +107,6 @@ def keys_for(username: str, address: str | None) -> Keys:
                 account=_digest("account", name))
 
 
-def _aware(at: datetime) -> datetime:
-    # SQLite gives back naive times; every time stored here is UTC.
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
 
 def _forget_idle(engine: Engine, now: datetime) -> None:
     """Drop long-idle counters where rows are added (the index on updated_at keeps this
@@ -161,7 +158,7 @@ def _claim_once(conn, keys: Keys, limits: Limits, now: datetime) -> int:
     if len(rows) < 2:
         raise _Lost  # deleted by a success meanwhile: made again on the next round
     pair, account = rows[keys.pair], rows[keys.account]
-    left = max((_aware(r.next_allowed_at) - now).total_seconds() for r in (pair, account))
+    left = max((as_utc(r.next_allowed_at) - now).total_seconds() for r in (pair, account))
     if left > 0:
         return max(1, math.ceil(left))
     # One address adds only its free tries to the account's count (the module docstring).

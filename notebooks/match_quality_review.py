@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from matcher.review import build_review
+from matcher.review.notes import message_of
 from matcher.settings import get_settings
 from matcher.store.db import make_engine
 
@@ -42,7 +43,7 @@ print(review["data"])
 
 # %%
 quality = review["suggestion_quality"]
-print(quality["note"])
+print(message_of(quality["note"]))
 overall = quality["overall"]
 pd.Series({
     "decided lists": overall["decided"],
@@ -95,7 +96,7 @@ pd.DataFrame([{"kind": k["kind"], "shown": k["shown"], "decided": k["decided"],
 
 # %%
 cal = review["calibration"]["current"]
-print(cal["predictions"])
+print(message_of(cal["predictions"]))
 deciles = pd.DataFrame(cal["deciles"])
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
@@ -116,7 +117,7 @@ print(f"Brier {brier['brier']} = reliability {brier['reliability']} - resolution
       f"{brier['resolution']} + uncertainty {brier['uncertainty']} (+ {brier['within_bin']})")
 print(f"in-sample Brier {cal['brier_in_sample']} (flattering), slope "
       f"{cal['calibration_slope']}, intercept {cal['calibration_intercept']}")
-print("drift:", review["calibration"]["drift"].get("warning") or "none",
+print("drift:", message_of(review["calibration"]["drift"].get("warning") or "none"),
       {k: review["calibration"]["drift"].get(k) for k in ("n", "observed", "band_low",
                                                           "band_high", "z")})
 pd.DataFrame(review["calibration"]["by_model_version"])
@@ -162,11 +163,11 @@ pd.DataFrame(cal_rows)[["dimension", "level", "n", "observed", "expected", "o_ov
 
 # %%
 steer = fair["steering"]
-print(steer["note"])
+print(message_of(steer["note"]))
 pd.DataFrame([{"test": name, "method": t.get("test"), "strata": t.get("strata"),
                "odds_ratio / difference": t.get("odds_ratio", t.get("difference")),
                "p": t.get("p_value"), "p_holm": t.get("p_holm")}
               for name, t in steer["tests"].items()])
 
 # %%
-print("\n".join(review["warnings"]))
+print("\n".join(message_of(w) for w in review["warnings"]))

@@ -28,14 +28,15 @@ import numpy as np
 import pandas as pd
 
 from matcher.review import build_review
+from matcher.review.notes import message_of
 from matcher.settings import get_settings
 from matcher.store.db import make_engine
 
 settings = get_settings()
 review = build_review(make_engine(), settings.model_dir, with_effects=False)
 league = review["league"]
-print(league["expected"])
-print(league["test"])
+print(message_of(league["expected"]))
+print(message_of(league["test"]))
 print("providers:", league["provider_flags"])
 print("livelihood models:", league["livelihood_model_flags"])
 
@@ -93,4 +94,5 @@ if len(models):
 models
 
 # %%
-print("\n".join(w for w in review["warnings"] if "provider" in w) or "no warnings")
+print("\n".join(message_of(w) for w in review["warnings"] if w["code"].startswith("league."))
+      or "no warnings")

@@ -9,7 +9,7 @@ stays hidden from the admin until someone decides it may be shown.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -20,6 +20,7 @@ from api.errors import problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.audit import AuditOut
 from api.schemas.bounds import MAX_AUDIT_OFFSET, page_limit, page_offset
+from matcher.clock import as_utc
 from matcher.store.tables import AuditEntry
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/audit", tags=["audit"],
@@ -65,17 +66,12 @@ def audit_log(
         query = query.where(who)
     if since is not None:
         # In UTC: SQLite keeps the times as UTC text without the zone.
-        since = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
-        query = query.where(AuditEntry.at >= since)
+        query = query.where(AuditEntry.at >= as_utc(since))
     if until is not None:
-        until = until.astimezone(UTC) if until.tzinfo else until.replace(tzinfo=UTC)
-        query = query.where(AuditEntry.at < until)
+        query = query.where(AuditEntry.at < as_utc(until))
     query = query.order_by(AuditEntry.at.desc(), AuditEntry.audit_id.desc())
     entries = session.scalars(query.limit(limit).offset(offset))
-    return [AuditOut(audit_id=e.audit_id, at=_utc(e.at), user_id=e.user_id, actor=e.actor,
+    return [AuditOut(audit_id=e.audit_id, at=as_utc(e.at), user_id=e.user_id, actor=e.actor,
                      action=e.action, entity=e.entity, entity_id=e.entity_id, source=e.source,
                      detail=e.detail) for e in entries]
 
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -27,6 +27,7 @@ from api.matching import cache
 from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, Offset, page_limit
 from api.schemas.plans import CommitOut, PlacementOut, PlanOut, PlanRequest, PlanSummary
+from matcher.clock import as_utc
 from matcher.cohort import plan_cohort
 from matcher.profiles import ClientProfile
 from matcher.store.seats import reserve_seat
@@ -173,25 +174,19 @@ def _plan(session: Session, plan_id: int) -> Plan:
     return plan
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
 
 def _out(plan: Plan) -> dict[str, Any]:
     return {**plan.body, "plan_id": plan.plan_id, "status": plan.status,
-            "created_at": _utc(plan.created_at), "created_by": plan.created_by,
-            "committed_at": _utc(plan.committed_at), "committed_by": plan.committed_by}
+            "created_at": as_utc(plan.created_at), "created_by": plan.created_by,
+            "committed_at": as_utc(plan.committed_at), "committed_by": plan.committed_by}
 
 
 def _summary(plan: Plan) -> PlanSummary:
     body = plan.body or {}
     assigned = len(body.get("assignments", []))
     return PlanSummary(
-        plan_id=plan.plan_id, status=plan.status, created_at=_utc(plan.created_at),
-        created_by=plan.created_by, committed_at=_utc(plan.committed_at),
+        plan_id=plan.plan_id, status=plan.status, created_at=as_utc(plan.created_at),
+        created_by=plan.created_by, committed_at=as_utc(plan.committed_at),
         committed_by=plan.committed_by, model_version=plan.model_version,
         budget_vnd=plan.budget_vnd, n_clients=assigned + len(body.get("unassigned", [])),
         n_assigned=assigned, objective=body.get("objective"),

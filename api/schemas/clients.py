@@ -9,13 +9,14 @@ and holds the resolved place id once the model is valid.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.bounds import MAX_OFFSET
 from matcher import domain
+from matcher.clock import as_utc
 from matcher.ingest import contract
 from matcher.ingest.importer import OLDEST_AGE_YEARS
 from matcher.profiles import ClientProfile
@@ -32,12 +33,8 @@ ReasonCode = Literal["too_far", "not_interested", "not_eligible", "no_capacity",
 PlacementStatusName = Literal["ongoing", "completed", "dropped"]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # Stored in UTC; SQLite gives them back without a zone, PostgreSQL with one.
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-Timestamp = Annotated[datetime | None, AfterValidator(_utc)]
+# Stored in UTC; SQLite gives them back without a zone, PostgreSQL with one.
+Timestamp = Annotated[datetime | None, AfterValidator(as_utc)]
 
 # Stored columns a PATCH may not empty (the table holds a value for each).
 NOT_NULL = frozenset({"birth_date", "gender", "group", "place", "disability",

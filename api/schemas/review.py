@@ -7,10 +7,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class NoteOut(BaseModel):
+    """A warning or method note as a code with parameters (matcher.review.notes): the pages
+    say ``note.<code>`` in the reader's language; ``message`` is the English sentence."""
+
+    code: str = Field(description='A stable dotted name, e.g. "calibration.drift_fewer".')
+    params: dict[str, str | int | float | bool | None]
+    message: str
+
+
 class ReviewModelInfo(BaseModel):
     version: str
     is_prior: bool
-    predictions: str = Field(description="How the history was scored (out of fold or not).")
+    predictions: NoteOut = Field(description="How the history was scored (out of fold or "
+                                             "not).")
 
 
 class ReviewDataInfo(BaseModel):
@@ -52,12 +62,10 @@ class ReviewOut(BaseModel):
         description="Providers and livelihood models: observed against case-mix expected "
                     "success, intervals, funnel limits, flags.")
     effects: list[EffectOut]
-    effects_note: dict[str, Any] | str | None = Field(
-        default=None, description="Why there are no effects, as a coded note "
-        "{code, params, message}; null when they were computed.")
+    effects_note: NoteOut | None = None
     pricing: dict[str, Any] = Field(
         description="Whether one-client suggestions are ranked net of seat prices, the last "
                     "price run (when, clients waiting, contested options) and how many of the "
                     "latest lists were priced.")
-    warnings: list[str]
+    warnings: list[NoteOut]
     seconds: dict[str, float]

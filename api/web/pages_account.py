@@ -7,7 +7,6 @@ could, and is audited the same way.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
@@ -30,11 +29,11 @@ from api.web.session import (
     keep_form_token,
     need,
 )
+from matcher.clock import in_vietnam
 from matcher.store.tables import AuditEntry, User
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
-VIETNAM = timezone(timedelta(hours=7))
 EVENTS = 50
 ACCOUNT_ACTIONS = ("create", "activate", "approve", "reset", "deactivate", "reactivate",
                    "role", "password")
@@ -139,7 +138,7 @@ def accounts_page(request: Request, caller: PageCaller, session: SessionDep,
         User.user_id.in_({int(e.entity_id) for e in events if (e.entity_id or "").isdigit()}))
     ).all())
     session.rollback()
-    rows = [{"at": _local(e.at), "actor": e.actor, "action": e.action,
+    rows = [{"at": in_vietnam(e.at), "actor": e.actor, "action": e.action,
              "account": names.get(int(e.entity_id), e.entity_id)
              if (e.entity_id or "").isdigit() else ""} for e in events]
     return render(request, "staff/accounts.html", caller, waiting=waiting, events=rows,
@@ -160,7 +159,3 @@ def approve_account(user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], caller: P
         return RedirectResponse(f"/staff/accounts?error={why}", status_code=303)
     return RedirectResponse("/staff/accounts", status_code=303)
 
-
-def _local(value):
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.astimezone(VIETNAM).replace(tzinfo=None)

@@ -22,10 +22,10 @@ from api.errors import Problem
 from api.routes import users
 from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, IdQuery
-from api.web.pages_account import _local
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher.activation import CLIENT_ACCESS
+from matcher.clock import in_vietnam
 from matcher.store.tables import Provider, User
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
@@ -113,7 +113,7 @@ def _code(made: users.UserWithCode, action: str) -> dict:
     # Said to the minute: the code was made a moment ago with this lifetime.
     expires = datetime.now(UTC) + timedelta(hours=made.code_expires_in_hours)
     return {"action": action, "username": made.username, "code": made.activation_code,
-            "hours": made.code_expires_in_hours, "expires": _local(expires),
+            "hours": made.code_expires_in_hours, "expires": in_vietnam(expires),
             "client_access": made.role in CLIENT_ACCESS}
 
 
@@ -132,7 +132,7 @@ def _page(request: Request, caller: Caller, session, *, status: int = 200, code=
         .outerjoin(Provider, Provider.provider_id == User.provider_id)
         .order_by(User.username)).all()
     session.rollback()
-    rows = [{**row._asdict(), "created": _local(row.created_at)} for row in accounts]
+    rows = [{**row._asdict(), "created": in_vietnam(row.created_at)} for row in accounts]
     return render(request, "admin/accounts.html", caller, status=status, accounts=rows,
                   roles=ROLES, code=code, notice=notice,
                   values=values or {"username": "", "role": "", "provider_id": ""},

@@ -10,7 +10,7 @@ which are kept, and nothing is changed.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -30,6 +30,7 @@ from api.schemas.capacity import OptionUpdate
 from api.schemas.directory import OptionOut
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
+from matcher.clock import as_utc, in_vietnam
 from matcher.store.tables import Option, OptionChange
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
@@ -37,8 +38,6 @@ router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 PAGE = 50
 # An option not updated for this long asks its provider to confirm its seats.
 STALE_AFTER = timedelta(days=30)
-# Quảng Ninh's clock (no daylight saving): update times are shown in it.
-LOCAL = timezone(timedelta(hours=7))
 # The fields of OptionUpdate, in the order of the form.
 FIELDS = ("capacity", "start_date", "duration_weeks", "cost_vnd", "wage_vnd_day")
 NUMBER_FIELDS = ("capacity", "duration_weeks", "cost_vnd", "wage_vnd_day")
@@ -49,12 +48,6 @@ FormText = Annotated[str, Form(max_length=40)]
 
 # --- helpers ---------------------------------------------------------------------------------
 
-
-def _aware(value: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC time (SQLite gives it back without its zone)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _updated(session: Session, ids: list[str]) -> dict[str, datetime | None]:
@@ -69,12 +62,12 @@ def _updated(session: Session, ids: list[str]) -> dict[str, datetime | None]:
         .group_by(OptionChange.option_id)).all())
     rows = session.execute(select(Option.option_id, Option.updated_at)
                            .where(Option.option_id.in_(ids))).all()
-    return {option_id: _aware(own.get(option_id) or at) for option_id, at in rows}
+    return {option_id: as_utc(own.get(option_id) or at) for option_id, at in rows}
 
 
 def _row(option: OptionOut, updated: datetime | None, now: datetime) -> dict[str, Any]:
     return {"option": option,
-            "updated": updated.astimezone(LOCAL) if updated else None,
+            "updated": in_vietnam(updated),
             "stale": updated is None or now - updated > STALE_AFTER}
 
 
@@ -154,7 +147,7 @@ def _shown(t, name: str, value: str | None) -> str:
 def _history(request: Request, session: Session, caller, option_id: str) -> dict[str, Any]:
     t = translator(request)
     page = my_option_history(option_id, session, caller, limit=PAGE, offset=0)
-    items = [{"at": _aware(c.at).astimezone(LOCAL), "username": c.username,
+    items = [{"at": in_vietnam(c.at), "username": c.username,
               "actor": c.actor,
               "field": c.field, "old": _shown(t, c.field, c.old), "new": _shown(t, c.field, c.new),
               "cause": c.cause} for c in page.items]

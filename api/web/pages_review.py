@@ -8,9 +8,9 @@ on two cores, the rest about 1.5 s), so /review asks for the review without them
 /review/effects with them; once the effects are computed, the cache answers both pages until
 the data or the model change.
 
-The library's own notes (how the predictions were made, the tests used) are English text;
-they are shown as such, marked ``lang="en"``. Every warning the review raises is said again
-here in the reader's language from the review's numbers, not from its sentences.
+The review's warnings and method notes are codes with parameters
+(:mod:`matcher.review.notes`); the pages say them in the reader's language with ``t.note``
+(catalogue keys ``note.<code>``, locales/*/notes.json).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def review_page(request: Request, caller: PageCaller, session: SessionDep,
     t = translator(request)
     labels = Labels(t)
     return render(request, "review/index.html", caller, r=review, L=labels,
-                  warnings=warnings(t, labels, review),
+                  warnings=warnings(t, review),
                   charts=_charts(t, labels, review),
                   flag_key=FLAG_KEYS, quality_dims=QUALITY_DIMENSIONS,
                   fairness_dims=FAIRNESS_DIMENSIONS, steering_tests=STEERING_TESTS,
@@ -65,9 +65,8 @@ def effects_page(request: Request, caller: PageCaller, session: SessionDep,
     session.commit()
     t = translator(request)
     names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
-    note = review.get("effects_note")
     return render(request, "review/effects.html", caller, r=review, L=Labels(t),
-                  effects_note=_note(t, note) if note else None,
+                  effects_note=t.note(review.get("effects_note")) or None,
                   effects=[_effect(t, e, names) for e in review["effects"]])
 
 
@@ -114,42 +113,15 @@ class Labels:
                 f"{self.t.number(r['k'])}/{self.t.number(r['n'])}")
 
 
-def warnings(t: Translator, labels: Labels, review: dict[str, Any]) -> list[str]:
-    """The review's warnings (``review["warnings"]``, in the same order) in the reader's
-    language, built from the numbers; the effects' note is on the effects page."""
-    out = []
-    cal, fair, quality, league = (review["calibration"], review["fairness"],
-                                  review["suggestion_quality"], review["league"])
-    drift = cal["drift"]
-    if drift.get("warning"):
-        out.append(t("review.warn.drift", n=t.number(drift["n"]), since=drift["recent_since"],
-                     observed=t.number(drift["observed"]), low=t.number(drift["band_low"]),
-                     high=t.number(drift["band_high"]),
-                     direction=t("review.warn.fewer" if drift["z"] < 0 else "review.warn.more")))
-    for v in cal["by_model_version"]:
-        if v.get("band", {}).get("drifted"):
-            out.append(t("review.warn.version", version=v["version"],
-                         n=t.number(v["band"]["n"])))
-    for f in fair["flags"]:
-        out.append(t("review.warn.flag", dimension=labels.dimension(f["dimension"]),
-                     level=labels.level(f["dimension"], f["level"]),
-                     metric=t(f"review.metric.{f['metric']}"), n=t.number(f["n"]),
-                     p=labels.p(f["p_holm"])))
-    if fair["steering"]["steered"]:
-        out.append(t("review.warn.steering", tests=", ".join(
-            t(f"review.steering.{k}") for k in fair["steering"]["flagged"])))
-    if quality["n_simulated"]:
-        out.append(t("review.warn.simulated", k=t.number(quality["n_simulated"]),
-                     n=t.number(quality["n_lists"])))
-    too_few = league["provider_flags"].get("too few placements to say")
-    if too_few:
-        out.append(t("review.warn.too_few", n=t.number(too_few),
-                     min=t.number(league["min_n"])))
-    pricing = review.get("pricing") or {}
-    if pricing.get("on") and pricing.get("n_idle"):
-        out.append(t("review.warn.idle_waiting", k=t.number(pricing["n_idle"]),
-                     n=t.number(pricing["n_waiting"]), days=t.number(pricing["horizon_days"])))
-    return out
+def warnings(t: Translator, review: dict[str, Any]) -> list[str]:
+    """The review's warnings (``review["warnings"]``, coded notes, in the same order) in the
+    reader's language; the effects' note is on the effects page."""
+    return [t.note(w) for w in review["warnings"] if not _is_effects(w)]
+
+
+def _is_effects(item: dict[str, Any] | str) -> bool:
+    code = item.get("code", "") if isinstance(item, dict) else ""
+    return code.startswith(("effects.", "review.effects_"))
 
 
 def _charts(t: Translator, labels: Labels, review: dict[str, Any]) -> dict[str, Any]:
@@ -184,8 +156,7 @@ def _charts(t: Translator, labels: Labels, review: dict[str, Any]) -> dict[str, 
     out["declines"] = charts.bar_chart(
         "chart-review-declines",
         words("declines", [t("review.col.reason"), t("review.col.declined")]),
-        [labels.level("reason", r["reason_code"]) if r["reason_code"] != "none"
-         else t("review.reason.none") for r in reasons],
+        [labels.level("reason", r["reason_code"]) for r in reasons],
         [charts.Series(t("review.col.declined"), [r["n"] for r in reasons])],
         fmt=t.number) if reasons else None
 
@@ -257,8 +228,8 @@ def _effect(t: Translator, e: dict[str, Any], names: dict[str, str]) -> dict[str
             "naive_ci": ci(e.get("naive_ci_low"), e.get("naive_ci_high")),
             "adjusted": value(e.get("adjusted")), "ci": ci(e.get("ci_low"), e.get("ci_high")),
             "verdict": e.get("verdict") or "estimate",
-            "reasons": [_note(t, n) for n in e.get("notes") or []],
-            "method": _note(t, e["method"]) if e.get("method") else None,
+            "reasons": [t.note(n) for n in e.get("notes") or []],
+            "method": t.note(e["method"]) if e.get("method") else None,
             "about": about, "left_out": [{**r, "name": _covariate(t, r["covariate"])}
                                          for r in about.get("left_out") or []],
             "sensitivity": sens,
@@ -268,17 +239,6 @@ def _effect(t: Translator, e: dict[str, Any], names: dict[str, str]) -> dict[str
             "overlap": e.get("overlap") or {},
             "balance": [{**b, "name": _covariate(t, b["covariate"])}
                         for b in e.get("balance") or []]}
-
-
-def _note(t: Translator, item: dict[str, Any] | str) -> str:
-    """A coded note in the reader's language (its English message if a code is unknown)."""
-    if isinstance(item, str):
-        return item
-    key = f"note.{item.get('code')}"
-    params = dict(item.get("params") or {})
-    if "covariate" in params:
-        params["covariate"] = _covariate(t, str(params["covariate"]))
-    return t(key, **params) if t.has(key) else str(item.get("message", ""))
 
 
 def _covariate(t: Translator, name: str) -> str:

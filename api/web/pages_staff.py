@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
-from api.matching import cache
 from api.routes.audit_log import audit_log
 from api.routes.clients import name_or_id
 from api.routes.directory import place_name
@@ -37,6 +36,7 @@ from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher import dashboard as numbers
+from matcher.clock import VIETNAM, in_vietnam
 from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
@@ -49,7 +49,6 @@ from matcher.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
-VIETNAM = timezone(timedelta(hours=7))
 SEARCH_LIMIT = 50
 AUDIT_PAGE = 50
 KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
@@ -59,10 +58,10 @@ KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, caller: PageCaller, session: SessionDep):
+def dashboard_page(request: Request, caller: PageCaller, session: SessionDep,
+                   settings: SettingsDep):
     need(caller, "programme_staff")
-    matcher = cache.get(session)
-    data = numbers.dashboard(session, matcher.model, wish=matcher.wish, places=matcher.places)
+    data = numbers.dashboard(session, settings.model_dir)
     audit.record(session, caller, "read", "dashboard", None)
     session.commit()
     t = translator(request)
@@ -122,8 +121,8 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
     declines = data["declines"]
     out["declines"] = charts.bar_chart(
         "chart-declines", words("declines", [t("staff.col.reason"), t("staff.col.declined")]),
-        [t(f"enum.reason.{r['key']}") if t.has(f"enum.reason.{r['key']}") else r["key"]
-         for r in declines],
+        [t(f"enum.reason.{r['reason_code']}") if t.has(f"enum.reason.{r['reason_code']}")
+         else r["reason_code"] for r in declines],
         [charts.Series(t("staff.col.declined"), [r["n"] for r in declines])],
         fmt=count) if declines else None
 
@@ -492,7 +491,7 @@ def audit_page(request: Request, caller: PageCaller, session: SessionDep,
         limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
     session.rollback()
     more = len(entries) > AUDIT_PAGE
-    rows = [{"at": e.at.astimezone(VIETNAM).replace(tzinfo=None), "actor": e.actor,
+    rows = [{"at": in_vietnam(e.at), "actor": e.actor,
              "action": e.action, "entity": e.entity, "entity_id": e.entity_id or "",
              "source": e.source or "", "detail": _detail(e.detail)}
             for e in entries[:AUDIT_PAGE]]

@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from matcher.clock import as_utc, utcnow
 from matcher.features import FEATURES
 
 from .data import TrainingSet, build_training_set, load_training_set, outcome_labels
@@ -120,7 +121,7 @@ def fit_model(data: TrainingSet, *, now: datetime | None = None,
         raise NoHistory("no history: no placement has a known outcome yet, "
                         "so the transparent prior is used")
     started = time.perf_counter()
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = as_utc(now or utcnow())
     try:
         fit = fit_outcome_model(data, step=step)
     except TooLittleHistory as exc:

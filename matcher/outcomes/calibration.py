@@ -1,4 +1,5 @@
-"""Platt scaling, the calibration table and the Wilson interval."""
+"""Platt scaling, the calibration table and the Wilson interval (the logistic function
+itself is :func:`matcher.logistic.sigmoid`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.logistic import fit_logistic
+
 CALIBRATION_BINS = 10
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -35.0, 35.0)))
 
 
 def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tuple[float, float]:
@@ -26,42 +25,44 @@ def fit_platt(score: np.ndarray, y: np.ndarray, *, iterations: int = 100) -> tup
     n1 = y.sum()
     n0 = len(y) - n1
     t = np.where(y > 0, (n1 + 1) / (n1 + 2), 1 / (n0 + 2))
-    a, b = 1.0, float(np.log((n1 + 1) / (n0 + 1)))
-    for _ in range(iterations):
-        p = sigmoid(a * s + b)
-        w = p * (1 - p) + 1e-12
-        grad = np.array([((p - t) * s).sum(), (p - t).sum()])
-        hess = np.array([[(w * s * s).sum() + 1e-9, (w * s).sum()],
-                         [(w * s).sum(), w.sum() + 1e-9]])
-        delta = np.linalg.solve(hess, grad)
-        a, b = a - delta[0], b - delta[1]
-        if np.abs(delta).max() < 1e-10:
-            break
+    a, b = fit_logistic(s, t, start=(1.0, float(np.log((n1 + 1) / (n0 + 1)))),
+                        iterations=iterations)
     if a < 0:
         a, b = 0.0, float(np.log(t.mean() / (1 - t.mean())))
     return float(a), float(b)
 
 
+def equal_count_bins(p: np.ndarray, bins: int = CALIBRATION_BINS) -> np.ndarray:
+    """The bin (0 to ``bins`` − 1) of each prediction: equal numbers of rows by predicted P,
+    ties split by order. The calibration table and the review's Brier decomposition both
+    cut here."""
+    ranks = pd.Series(np.asarray(p, dtype=float)).rank(method="first").to_numpy()
+    return np.asarray(pd.qcut(ranks, q=min(bins, len(ranks)), labels=False), dtype=int)
+
+
 def calibration_table(p: np.ndarray, y: np.ndarray,
                       bins: int = CALIBRATION_BINS) -> list[dict[str, Any]]:
-    """Deciles of predicted P: mean predicted, observed rate, n and its Wilson 95% interval.
+    """Deciles of predicted P: mean predicted, observed rate, n and its Wilson 95% interval,
+    and ``inside_ci``: whether the mean prediction lies inside that interval.
 
-    The bins hold equal numbers of rows (ties split by order), so their ``n`` add up to the
-    rows.
+    The bins hold equal numbers of rows (:func:`equal_count_bins`), so their ``n`` add up to
+    the rows. The model card, the review and the staff dashboard all show this table.
     """
     p = np.asarray(p, dtype=float)
     y = np.asarray(y)
-    ranks = pd.Series(p).rank(method="first").to_numpy()
-    codes = pd.qcut(ranks, q=min(bins, len(p)), labels=False)
+    if len(p) == 0:
+        return []
+    codes = equal_count_bins(p, bins)
     table = []
-    for k in range(int(codes.max()) + 1 if len(p) else 0):
+    for k in range(int(codes.max()) + 1):
         idx = np.flatnonzero(codes == k)
         n, hits = len(idx), int(y[idx].sum())
         low, high = wilson(hits, n)
         table.append({"bin": k + 1, "n": n, "mean_predicted": _round(p[idx].mean()),
                       "observed": _round(hits / n), "ci_low": _round(low),
                       "ci_high": _round(high), "p_min": _round(p[idx].min()),
-                      "p_max": _round(p[idx].max())})
+                      "p_max": _round(p[idx].max()),
+                      "inside_ci": bool(_round(low) <= p[idx].mean() <= _round(high))})
     return table
 
 

@@ -41,9 +41,10 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from matcher.logistic import sigmoid
 from matcher.provider_stats import AREA_SHRINK_M, SHRINK_M, FeatureContext
 
-from .calibration import _round, calibration_table, fit_platt, sigmoid
+from .calibration import _round, calibration_table, fit_platt
 from .data import TrainingSet
 from .pipeline import make_pipeline
 
@@ -55,7 +56,15 @@ PARALLEL_FROM = 20_000
 
 
 class TooLittleHistory(ValueError):
-    """Not enough placements with an outcome to fit (or both outcomes are not there)."""
+    """Not enough placements with an outcome to fit (or both outcomes are not there).
+
+    ``reason`` says which, as a code ("too_few", "one_outcome", "one_client"), so that the
+    review can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, reason: str = "too_few") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -143,9 +152,11 @@ def check_enough(data: TrainingSet) -> None:
         raise TooLittleHistory(
             f"{len(data)} placements with a known outcome; at least {MIN_ROWS} are needed")
     if data.y.min() == data.y.max():
-        raise TooLittleHistory("every placement with an outcome had the same outcome")
+        raise TooLittleHistory("every placement with an outcome had the same outcome",
+                               "one_outcome")
     if data.n_clients < 2:
-        raise TooLittleHistory("the placements with an outcome are all of one client")
+        raise TooLittleHistory("the placements with an outcome are all of one client",
+                               "one_client")
 
 
 def client_folds(client_ids: np.ndarray, n_folds: int) -> np.ndarray:

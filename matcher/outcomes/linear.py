@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from matcher.features import pasted
+from matcher.logistic import sigmoid
 from matcher.profiles import DEFAULT_TRAVEL_KM
 
 #: Under this age a km of travel may weigh more (a minor's trip is a family's matter).
@@ -251,7 +252,7 @@ class SignedLogisticRegression(ClassifierMixin, BaseEstimator):
             w, levels, b = theta[:p], theta[p:p + k], theta[-1]
             z = numbers @ w + b + _gathered(levels, codes)
             loss = np.logaddexp(0.0, z) - target * z
-            residual = C * weight * (_sigmoid(z) - target)
+            residual = C * weight * (sigmoid(z) - target)
             grad = np.empty_like(theta)
             grad[:p] = numbers.T @ residual + w
             grad[p:p + k] = np.bincount(flat, weights=np.repeat(residual, codes.shape[1]),
@@ -318,7 +319,7 @@ class SignedLogisticRegression(ClassifierMixin, BaseEstimator):
                 + _gathered(levels, self._codes(X)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        p = _sigmoid(self.decision_function(X))
+        p = sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
@@ -347,6 +348,3 @@ def _gathered(levels: np.ndarray, codes: np.ndarray) -> np.ndarray:
         out += padded[codes[:, c]]
     return out
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))

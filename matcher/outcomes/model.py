@@ -21,9 +21,9 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from matcher.features import FEATURES
+from matcher.logistic import sigmoid
 from matcher.provider_stats import FeatureContext
 
-from .calibration import sigmoid
 from .fast import CompiledScorer
 from .split import SplitScorer
 

@@ -20,6 +20,7 @@ from matcher.engine import Matcher
 from matcher.pricing.book import NOTES, SHOWN_FROM, SeatPrices
 from matcher.pricing.demand import read_demand
 from matcher.pricing.prices import compute_prices
+from matcher.review.notes import note
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.tables import SeatPrice, SeatPriceRun, Suggestion
@@ -28,6 +29,13 @@ from matcher.store.tables import SeatPrice, SeatPriceRun, Suggestion
 STORED_FROM = 1e-4
 #: The latest lists the status counts as priced or not.
 STATUS_LISTS = 1000
+#: The status's note per state (NOTES's English; the pages say ``note.pricing.<state>``).
+STATUS_NOTES = {
+    "off": note("pricing.off", NOTES["off"][1]),
+    "no_run": note("pricing.no_run", NOTES["no_run"][1]),
+    "no_demand": note("pricing.no_demand", NOTES["no_demand"][1]),
+    "priced": note("pricing.priced", NOTES["priced"][1]),
+}
 
 
 def basis_of(counts: dict[str, int], model_version: str) -> str:
@@ -120,8 +128,7 @@ def pricing_status(session: Session) -> dict:
         Suggestion.suggestion_id.desc()).limit(STATUS_LISTS)).scalars().all()
     priced = sum(1 for p in lists if p and p.get("on"))
     state = "off" if not settings.seat_pricing else (run.state if run else "no_run")
-    vi, en = NOTES[state]
-    out = {"on": settings.seat_pricing, "state": state, "vi": vi, "en": en,
+    out = {"on": settings.seat_pricing, "state": state, "note": dict(STATUS_NOTES[state]),
            "horizon_days": settings.pricing_horizon_days,
            "waiting_days": settings.pricing_waiting_days,
            "recent_lists": len(lists), "recent_lists_priced": priced}

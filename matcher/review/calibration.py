@@ -20,7 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .stats import Z95, brier_decomposition, decile_table, r4
+from matcher.logistic import fit_logistic
+from matcher.outcomes.calibration import calibration_table
+
+from .notes import note
+from .stats import Z95, brier_decomposition, r4
 
 RECENT_SHARE = 0.15
 RECENT_MIN = 50
@@ -32,11 +36,11 @@ def calibration_summary(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     p, y = np.asarray(p, float), np.asarray(y, float)
     out: dict[str, Any] = {"n": int(len(p)), "mean_predicted": r4(p.mean()) if len(p) else None,
                            "observed": r4(y.mean()) if len(p) else None}
-    out["deciles"] = decile_table(p, y)
+    out["deciles"] = calibration_table(p, y)
     out["brier"] = brier_decomposition(p, y)
     if len(p) >= 10 and 0 < y.sum() < len(y):
         q = np.clip(p, 1e-6, 1 - 1e-6)
-        a, b = _logistic(np.log(q / (1 - q)), y)
+        a, b = fit_logistic(np.log(q / (1 - q)), y, iterations=50)
         out["calibration_slope"], out["calibration_intercept"] = r4(a), r4(b)
     else:
         out["calibration_slope"] = out["calibration_intercept"] = None
@@ -52,31 +56,40 @@ def band_check(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     return {"n": int(len(p)), "observed": int(o), "expected": r4(e),
             "band_low": r4(e - Z95 * sd), "band_high": r4(e + Z95 * sd), "z": r4(z),
             "drifted": bool(abs(z) > Z95),
-            "test": "observed count against E ± 1.96·sqrt(Σp(1−p)) (normal approximation)"}
+            "test": note("calibration.band_test", "observed count against E ± 1.96·sqrt(Σp(1−p)) "
+                         "(normal approximation)")}
 
 
 def drift(placed: pd.DataFrame, column: str = "p_oof") -> dict[str, Any]:
     """The band check on the most recent placements with an outcome."""
     if len(placed) < RECENT_MIN:
         return {"checked": False, "warning": None,
-                "note": f"fewer than {RECENT_MIN} placements with an outcome"}
+                "note": note("calibration.drift_unchecked",
+                             "fewer than {min} placements with an outcome", min=RECENT_MIN)}
     order = np.argsort(placed["start_date"].to_numpy(), kind="stable")
     k = max(RECENT_MIN, int(round(len(placed) * RECENT_SHARE)))
     recent = placed.iloc[order[-k:]]
     check = band_check(recent[column].to_numpy(float), recent["y"].to_numpy(float))
     since = str(pd.Timestamp(recent["start_date"].min()).date())
+    n, observed, low, high = check["n"], check["observed"], check["band_low"], check["band_high"]
     warning = None
-    if check["drifted"]:
-        direction = "fewer" if check["z"] < 0 else "more"
-        warning = (f"the current model has drifted: the {check['n']} most recent placements "
-                   f"(started since {since}) had {check['observed']} successes, {direction} "
-                   f"than its 95% band {check['band_low']:.0f}–{check['band_high']:.0f}; "
-                   "retrain it or look for a change in the programme")
+    if check["drifted"] and check["z"] < 0:
+        warning = note("calibration.drift_fewer", "the current model has drifted: the {n} most "
+                       "recent placements (started since {since}) had {observed} successes, "
+                       "fewer than its 95% band {low:.0f}–{high:.0f}; retrain it or look for a "
+                       "change in the programme",
+                       n=n, since=since, observed=observed, low=low, high=high)
+    elif check["drifted"]:
+        warning = note("calibration.drift_more", "the current model has drifted: the {n} most "
+                       "recent placements (started since {since}) had {observed} successes, "
+                       "more than its 95% band {low:.0f}–{high:.0f}; retrain it or look for a "
+                       "change in the programme",
+                       n=n, since=since, observed=observed, low=low, high=high)
     return {"checked": True, "recent_since": since, **check, "warning": warning}
 
 
 def calibration_report(placed: pd.DataFrame, entries: pd.DataFrame, model_version: str,
-                       prediction_note: str) -> dict[str, Any]:
+                       prediction_note: dict[str, Any]) -> dict[str, Any]:
     """Part 2 of the review."""
     y = placed["y"].to_numpy(float)
     current = calibration_summary(placed["p_oof"].to_numpy(float), y)
@@ -108,25 +121,11 @@ def by_version(entries: pd.DataFrame) -> list[dict[str, Any]]:
             row.update(calibration_summary(p, y))
             row["band"] = band_check(p, y)
         else:
-            row["note"] = (f"{len(mine)} accepted suggestions with a known outcome: at least "
-                           f"{MIN_VERSION_N} are needed to judge this version")
+            row["note"] = note("calibration.version_too_few", "{n} accepted suggestions with a "
+                               "known outcome: at least {min} are needed to judge this version",
+                               n=len(mine), min=MIN_VERSION_N)
         out.append(row)
     return out
-
-
-def _logistic(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> tuple[float, float]:
-    """Maximum-likelihood logistic regression of y on one covariate: (slope, intercept)."""
-    a, b = 1.0, 0.0
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(-(a * x + b)))
-        w = p * (1 - p) + 1e-12
-        grad = np.array([((p - y) * x).sum(), (p - y).sum()])
-        hess = np.array([[(w * x * x).sum(), (w * x).sum()], [(w * x).sum(), w.sum()]])
-        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-10:
-            break
-    return float(a), float(b)
 
 
 __all__ = ["band_check", "by_version", "calibration_report", "calibration_summary", "drift"]

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from .notes import message_of
 from .replay import RealLogPresent, replay_log
 from .report import build_review
 
@@ -60,11 +61,12 @@ def summary(review: dict[str, Any]) -> str:
             f"mean accepted rank {q['accepted_rank_mean']}; median "
             f"{q['days_to_placement']['median']} days from list to start")
     else:
-        lines.append("Suggestions: " + review["suggestion_quality"]["note"])
+        lines.append("Suggestions: " + message_of(review["suggestion_quality"]["note"]))
     c = review["calibration"]["current"]
     b = c["brier"]
     if c["n"]:
-        lines.append(f"Calibration ({c['n']} placements, {c['predictions'].split(':')[0]}): "
+        how = message_of(c["predictions"]).split(":")[0]
+        lines.append(f"Calibration ({c['n']} placements, {how}): "
                      f"Brier {b['brier']} = reliability {b['reliability']} − resolution "
                      f"{b['resolution']} + uncertainty {b['uncertainty']}; slope "
                      f"{c['calibration_slope']}, intercept {c['calibration_intercept']}")
@@ -94,7 +96,7 @@ def summary(review: dict[str, Any]) -> str:
                      f"({e['ci_low']}–{e['ci_high']}), naive {e['naive']}")
     if review["warnings"]:
         lines.append("Warnings:")
-        lines.extend(f"  - {w}" for w in review["warnings"])
+        lines.extend(f"  - {message_of(w)}" for w in review["warnings"])
     lines.append(f"({review['seconds']['total']} s)")
     return "\n".join(lines)
 

@@ -36,18 +36,26 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_catalog, load_clients, load_placements
+from matcher.logistic import sigmoid
 from matcher.outcomes import (
     OutcomeModel,
     PriorModel,
     build_training_set,
     current_model,
 )
-from matcher.outcomes.calibration import sigmoid
-from matcher.outcomes.fit import N_FOLDS, TooLittleHistory, client_folds, fit_outcome_model
+from matcher.outcomes.fit import (
+    MIN_ROWS,
+    N_FOLDS,
+    TooLittleHistory,
+    client_folds,
+    fit_outcome_model,
+)
 from matcher.places import load_place_index
 from matcher.provider_stats import AREA_SHRINK_M, FeatureContext
 from matcher.store.tables import Decision, FollowUp, Generation, Placement, Suggestion, User
 from matcher.wishes import WishIndex
+
+from .notes import note
 
 AGE_BANDS = [(0, 16, "13-15"), (16, 18, "16-17"), (18, 25, "18-24"), (25, 35, "25-34"),
              (35, 50, "35-49"), (50, 200, "50+")]
@@ -69,7 +77,7 @@ class ReviewData:
     model_version: str
     model_is_prior: bool
     model_card: dict[str, Any]
-    prediction_note: str
+    prediction_note: dict[str, Any]  # a coded note (matcher.review.notes)
     features: pd.DataFrame | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
     folds: np.ndarray | None = field(default=None, repr=False)
@@ -171,21 +179,21 @@ def load_review_data(engine: Engine | Session, model_dir: Path, *,
         .reindex(placed["placement_id"]).to_numpy(object)
 
     folds = client_folds(data.client_ids, N_FOLDS) if len(data) >= 2 else None
-    note, features = "", None
+    features = None
     if len(data) == 0:
         placed["p_oof"] = placed["p_model"] = placed["p_expected"] = np.zeros(0)
-        note = "no placement has a known outcome yet"
+        how = note("predictions.no_outcomes", "no placement has a known outcome yet")
     elif isinstance(model, PriorModel):
         features = data.features
         p = model.predict(features)
         placed["p_model"] = placed["p_oof"] = p
         placed["p_expected"] = recentre(p, data.y)
-        note = ("no trained model: the transparent prior is judged; it never saw an outcome, "
-                "so its predictions are out of sample")
+        how = note("predictions.prior", "no trained model: the transparent prior is judged; it "
+                   "never saw an outcome, so its predictions are out of sample")
     else:
         features = data.features_with(model.context)
         placed["p_model"] = model.predict(features)
-        placed["p_oof"], note = _out_of_fold(data, model, out_of_fold, placed["p_model"])
+        placed["p_oof"], how = _out_of_fold(data, model, out_of_fold, placed["p_model"])
         expected_features = neutral_provider(features, data, folds, model.context)
         placed["p_expected"] = recentre(model.predict(expected_features), data.y)
         features = expected_features
@@ -193,7 +201,7 @@ def load_review_data(engine: Engine | Session, model_dir: Path, *,
     card = model.card.to_dict() if isinstance(model, OutcomeModel) else dict(model.card)
     return ReviewData(placed=placed, entries=entries, lists=lists, model_version=model.version,
                       model_is_prior=bool(model.is_prior), model_card=card,
-                      prediction_note=note, features=features, model=model, folds=folds,
+                      prediction_note=how, features=features, model=model, folds=folds,
                       clients=clients, options=options)
 
 
@@ -246,21 +254,37 @@ def marginal_expected(model: Any, features: pd.DataFrame, rows: np.ndarray, y: n
 
 
 def _out_of_fold(data, model: OutcomeModel, wanted: bool,
-                 p_model: pd.Series) -> tuple[np.ndarray, str]:
+                 p_model: pd.Series) -> tuple[np.ndarray, dict[str, Any]]:
     if not wanted:
-        return p_model.to_numpy(float), ("in-sample predictions of the current model: they "
-                                         "flatter its calibration")
+        return p_model.to_numpy(float), note(
+            "predictions.in_sample", "in-sample predictions of the current model: they "
+            "flatter its calibration")
     try:
         fit = fit_outcome_model(data, n_jobs=1)
     except TooLittleHistory as exc:
-        return p_model.to_numpy(float), (f"in-sample predictions ({exc}): they flatter the "
-                                         "calibration")
-    same = model.card.data_hash == data.data_hash()
-    note = ("out-of-fold predictions: the outcome model's own 5-fold client-grouped "
-            "cross-fitting rerun on the stored history")
-    note += (", the same rows the current model was trained on" if same else
-             "; the history changed since the current model was trained (retrain it)")
-    return fit.oof_p, note
+        return p_model.to_numpy(float), _in_sample_because(exc, len(data))
+    if model.card.data_hash == data.data_hash():
+        return fit.oof_p, note(
+            "predictions.out_of_fold", "out-of-fold predictions: the outcome model's own "
+            "{folds}-fold client-grouped cross-fitting rerun on the stored history, the same "
+            "rows the current model was trained on", folds=N_FOLDS)
+    return fit.oof_p, note(
+        "predictions.out_of_fold_stale", "out-of-fold predictions: the outcome model's own "
+        "{folds}-fold client-grouped cross-fitting rerun on the stored history; the history "
+        "changed since the current model was trained (retrain it)", folds=N_FOLDS)
+
+
+def _in_sample_because(exc: TooLittleHistory, n: int) -> dict[str, Any]:
+    if exc.reason == "one_outcome":
+        return note("predictions.in_sample_one_outcome", "in-sample predictions (every "
+                    "placement with an outcome had the same outcome): they flatter the "
+                    "calibration")
+    if exc.reason == "one_client":
+        return note("predictions.in_sample_one_client", "in-sample predictions (the placements "
+                    "with an outcome are all of one client): they flatter the calibration")
+    return note("predictions.in_sample_few", "in-sample predictions ({n} placements with a "
+                "known outcome; at least {min} are needed): they flatter the calibration",
+                n=n, min=MIN_ROWS)
 
 
 def _option_ids(placements: pd.DataFrame, placement_ids: np.ndarray) -> list[str]:
@@ -286,15 +310,23 @@ def _load_log(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
           e.get("score"))
          for r in rows for k, e in enumerate(r.entries or []) if isinstance(e, dict)],
         columns=["suggestion_id", "rank", "option_id", "kind", "p_success", "score"])
+    entries = entries.merge(standing_decisions(session), on=["suggestion_id", "option_id"],
+                            how="left")
+    return lists, entries
+
+
+def standing_decisions(session: Session) -> pd.DataFrame:
+    """The decision that stands on each entry of a logged list: the last one made on it (a
+    decline may be followed by an accept of the same option). Columns suggestion_id,
+    option_id, decision, reason_code, decided_at. The review's figures and the staff
+    dashboard's decline reasons both read these."""
     decisions = pd.DataFrame(session.execute(
         select(Decision.suggestion_id, Decision.option_id, Decision.decision,
                Decision.reason_code, Decision.created_at)
         .order_by(Decision.decision_id)).all(),
         columns=["suggestion_id", "option_id", "decision", "reason_code", "decided_at"])
-    # The last decision on an entry stands.
-    decisions = decisions.drop_duplicates(["suggestion_id", "option_id"], keep="last")
-    entries = entries.merge(decisions, on=["suggestion_id", "option_id"], how="left")
-    return lists, entries
+    return decisions.drop_duplicates(["suggestion_id", "option_id"], keep="last") \
+        .reset_index(drop=True)
 
 
 def _annotate_entries(entries: pd.DataFrame, lists: pd.DataFrame, clients: pd.DataFrame,

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import band_check
+from .notes import note
 from .quality import per_list
 from .stats import cmh_test, holm, r4, rate, stratified_mean_difference, two_proportion_z
 
@@ -102,11 +103,14 @@ def fairness_report(placed: pd.DataFrame, entries: pd.DataFrame) -> dict[str, An
     p = placed["p_oof"].to_numpy(float)
     out: dict[str, Any] = {"min_n": MIN_N, "alpha": ALPHA,
                            "tests": {
-                               "success": "two-proportion z-test of the level against the "
-                                          "rest of its dimension, Holm-corrected",
-                               "acceptance": "the same, on decided suggestion lists",
-                               "calibration": "observed against predicted count "
-                                              "(z = (O−E)/sqrt(Σp(1−p))), Holm-corrected"},
+                               "success": note("fairness.test_success", "two-proportion "
+                                               "z-test of the level against the rest of its "
+                                               "dimension, Holm-corrected"),
+                               "acceptance": note("fairness.test_acceptance", "the same, on "
+                                                  "decided suggestion lists"),
+                               "calibration": note("fairness.test_calibration", "observed "
+                                                   "against predicted count "
+                                                   "(z = (O−E)/sqrt(Σp(1−p))), Holm-corrected")},
                            "dimensions": {}, "flags": []}
     for dim in DIMENSIONS:
         success = compare_levels(placed[dim].to_numpy(object), y)
@@ -151,8 +155,10 @@ def steering(placed: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any]:
         tests["suggested_mean_wage_vnd_day"] = _wage_test(
             tops["gender"], mean_wage.reindex(tops.index), tops["wished_trade"])
     else:
-        tests["suggested_first_in_wished_trade"] = {"note": "no logged suggestions"}
-        tests["suggested_mean_wage_vnd_day"] = {"note": "no logged suggestions"}
+        tests["suggested_first_in_wished_trade"] = {
+            "note": note("fairness.no_log", "no logged suggestions")}
+        tests["suggested_mean_wage_vnd_day"] = {
+            "note": note("fairness.no_log", "no logged suggestions")}
     names = list(tests)
     pv = [tests[k].get("p_value") for k in names]
     adj = holm([np.nan if v is None else v for v in pv])
@@ -161,11 +167,13 @@ def steering(placed: pd.DataFrame, entries: pd.DataFrame) -> dict[str, Any]:
         tests[k]["p_holm"] = r4(a)
         if np.isfinite(a) and a < ALPHA:
             flagged.append(k)
-    return {"compared": "women and men with the same resolved wish (trade of interest)",
+    return {"compared": note("fairness.steering_compared", "women and men with the same "
+                             "resolved wish (trade of interest)"),
             "tests": tests, "steered": bool(flagged), "flagged": flagged,
-            "note": ("suggestions or placements differ by gender for the same wish beyond "
-                     f"chance: {', '.join(flagged)}") if flagged else
-                    "no difference by gender for the same wish beyond chance (Holm, 5%)"}
+            "note": note("fairness.steering", "suggestions or placements differ by gender for "
+                         "the same wish beyond chance: {tests}", tests=", ".join(flagged))
+            if flagged else note("fairness.no_steering", "no difference by gender for the same "
+                                 "wish beyond chance (Holm, {alpha:.0%})", alpha=ALPHA)}
 
 
 def _trade_test(gender: np.ndarray, hit: np.ndarray, strata: np.ndarray) -> dict[str, Any]:
@@ -188,7 +196,7 @@ def _wage_test(gender: pd.Series, wage: pd.Series, strata: pd.Series) -> dict[st
     g = np.asarray(gender, dtype=object)
     w = pd.to_numeric(pd.Series(np.asarray(wage, dtype=float)), errors="coerce").to_numpy()
     result = stratified_mean_difference(w, g == "female", np.asarray(strata, dtype=object))
-    result["what"] = "women minus men, VND a day"
+    result["what"] = note("fairness.wage_difference", "women minus men, VND a day")
     result["women_mean"] = r4(np.nanmean(w[g == "female"])) if (g == "female").any() else None
     result["men_mean"] = r4(np.nanmean(w[g == "male"])) if (g == "male").any() else None
     return result

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .data import ReviewData, marginal_expected
+from .notes import note
 from .stats import Z95, Z998, poisson_ratio_ci, r4
 
 MIN_N = 30
@@ -100,13 +101,14 @@ def league_report(data: ReviewData) -> dict[str, Any]:
     overall = float(y.mean()) if len(y) else float("nan")
     return {
         "min_n": MIN_N,
-        "expected": "case-mix adjusted: the outcome model's P(success) for each placement with "
-                    "the provider's own record set to the province's (livelihood models: also "
-                    "its option averaged over the other livelihood placements), recentred so "
-                    "that the province has O/E = 1",
-        "test": "z = (O−E)/sqrt(Σp(1−p)); replicate / review only outside the 99.8% funnel "
-                f"limit (|z| > {Z998:.2f}) with at least {MIN_N} placements; O/E interval: "
-                "exact Poisson 95%",
+        "expected": note("league.expected", "case-mix adjusted: the outcome model's P(success) "
+                         "for each placement with the provider's own record set to the "
+                         "province's (livelihood models: also its option averaged over the "
+                         "other livelihood placements), recentred so that the province has "
+                         "O/E = 1"),
+        "test": note("league.test", "z = (O−E)/sqrt(Σp(1−p)); replicate / review only outside "
+                     "the 99.8% funnel limit (|z| > {z:.2f}) with at least {min} placements; "
+                     "O/E interval: exact Poisson 95%", z=Z998, min=MIN_N),
         "overall_rate": r4(overall),
         "providers": providers,
         "provider_flags": _counts(providers),

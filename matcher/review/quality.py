@@ -10,15 +10,22 @@ the list to the placement's start date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .notes import note
 from .stats import r4, rate
 
 #: Below this many decided lists a figure is shown with ``"small_n": true``.
 SMALL_N = 30
+#: The reason of a decline recorded without a reason code (imported or older records: the
+#: API asks for one). Not "other": that is a reason a social worker chose and explained.
+NO_REASON = "none"
+#: Below this many logged lists the note says the rates are rough.
+FEW_LISTS = 100
 DIMENSIONS = {"social_worker": "social_worker", "group": "group", "place": "place",
               "gender": "gender", "age_band": "age_band"}
 
@@ -94,7 +101,9 @@ def suggestion_quality(entries: pd.DataFrame, lists_meta: pd.DataFrame) -> dict[
         "n_simulated": n_sim,
         "note": _note(len(lists), n_sim),
         "overall": summarise(lists),
-        "decline_reasons": decline_reasons(entries),
+        "decline_reasons": decline_reasons(
+            entries.loc[entries["decision"].eq("declined"), "reason_code"]
+            if len(entries) else []),
         "by_kind": by_kind(entries),
         "model_versions": sorted(map(str, lists_meta["model_version"].unique()))
         if len(lists_meta) else [],
@@ -106,12 +115,17 @@ def suggestion_quality(entries: pd.DataFrame, lists_meta: pd.DataFrame) -> dict[
     return result
 
 
-def decline_reasons(entries: pd.DataFrame) -> list[dict[str, Any]]:
-    declined = entries[entries["decision"].eq("declined")] if len(entries) else entries
-    total = len(declined)
-    counts = declined["reason_code"].fillna("none").value_counts() if total else pd.Series()
-    return [{"reason_code": str(k), "n": int(v), "share": r4(v / total)}
-            for k, v in counts.items()]
+def decline_reasons(reason_codes: Iterable[str | None]) -> list[dict[str, Any]]:
+    """Declines by reason, most frequent first (then by code): ``[{"reason_code", "n",
+    "share"}]``, from the reason code of each standing decline
+    (:func:`matcher.review.data.standing_decisions`); a decline without one counts as
+    :data:`NO_REASON`. The review and the staff dashboard both count them here."""
+    codes = [code if isinstance(code, str) and code else NO_REASON for code in reason_codes]
+    counts: dict[str, int] = {}
+    for code in codes:
+        counts[code] = counts.get(code, 0) + 1
+    return [{"reason_code": code, "n": n, "share": r4(n / len(codes))}
+            for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 
 
 def by_kind(entries: pd.DataFrame) -> list[dict[str, Any]]:
@@ -136,13 +150,17 @@ def _days(days: pd.Series) -> dict[str, Any]:
     return {"n": int(len(days)), "median": r4(q[1]), "p25": r4(q[0]), "p75": r4(q[2])}
 
 
-def _note(n: int, n_sim: int) -> str:
+def _note(n: int, n_sim: int) -> dict[str, Any]:
     if n == 0:
-        return "no suggestion list has been logged yet"
-    parts = []
+        return note("quality.no_lists", "no suggestion list has been logged yet")
+    if n_sim and n < FEW_LISTS:
+        return note("quality.simulated_few", "{k} of {n} lists are SIMULATED "
+                    "(matcher.review.replay: a demo social worker's decisions, not real ones); "
+                    "only {n} lists: rates are rough, see the intervals", k=n_sim, n=n)
     if n_sim:
-        parts.append(f"{n_sim} of {n} lists are SIMULATED (matcher.review.replay: a demo "
-                     "social worker's decisions, not real ones)")
-    if n < 100:
-        parts.append(f"only {n} lists: rates are rough, see the intervals")
-    return "; ".join(parts) or f"{n} logged lists"
+        return note("quality.simulated", "{k} of {n} lists are SIMULATED (matcher.review.replay: "
+                    "a demo social worker's decisions, not real ones)", k=n_sim, n=n)
+    if n < FEW_LISTS:
+        return note("quality.few_lists", "only {n} lists: rates are rough, see the intervals",
+                    n=n)
+    return note("quality.lists", "{n} logged lists", n=n)

@@ -19,7 +19,7 @@ Gender and group play no part in it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from matcher.catalog import load_clients
+from matcher.clock import as_utc, utcnow
 from matcher.engine import Matcher
 from matcher.profiles import ClientProfile
 from matcher.store.tables import Client, Decision, Placement, Suggestion
@@ -62,7 +63,7 @@ def replay_log(engine: Engine, model_dir: Path, *, n_clients: int = 300, top: in
         ``allow_with_real_log``: simulated decisions must not mix with real ones unnoticed.
     """
     rng = np.random.default_rng(seed)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = as_utc(now or utcnow())
     with Session(engine) as session:
         if not allow_with_real_log and real_log_size(session):
             raise RealLogPresent("the database holds real suggestion lists: a simulated log "

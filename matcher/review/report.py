@@ -25,7 +25,7 @@ from .calibration import calibration_report
 from .data import fingerprint, load_review_data, session_of
 from .fairness import fairness_report
 from .league import league_report
-from .notes import message_of, note
+from .notes import note
 from .quality import suggestion_quality
 
 REVIEW_KEYS = ("generated_at", "model", "data", "suggestion_quality", "calibration",
@@ -73,7 +73,8 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
     league = league_report(data)
     t = lap("league", t)
     effects, effects_note = _effects(engine) if with_effects else (
-        [], note("effects.not_computed", "not computed (with_effects=False)"))
+        [], note("review.effects_not_computed",
+                 "effects of placement: not computed (with_effects=False)"))
     lap("effects", t)
     pricing = _pricing(engine)
     warnings = _warnings(quality, calibration, fairness, league, effects_note, pricing)
@@ -107,47 +108,56 @@ def _pricing(engine: Engine | Session) -> dict[str, Any]:
         return pricing_status(session)
 
 
-def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], dict | str | None]:
+def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     try:
         from matcher.review.effects import placement_effects
     except ImportError:
-        return [], note("effects.not_available", "the effects of placement are not available "
-                        "in this version")
+        return [], note("review.effects_missing",
+                        "effects of placement: not available in this version")
     try:
         return placement_effects(engine), None
     except Exception as exc:  # noqa: BLE001 - EffectsUnavailable and its kin: say why
         if type(exc).__name__ != "EffectsUnavailable":
             raise
-        return [], exc.note
+        # A coded note when the exception carries one; else its English sentence inside one.
+        coded = getattr(exc, "note", None)
+        return [], coded if isinstance(coded, dict) else note(
+            "review.effects_unavailable", "effects of placement: {reason}", reason=str(exc))
 
 
 def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
-              effects_note: str | None, pricing: dict) -> list[str]:
+              effects_note: dict[str, Any] | None, pricing: dict) -> list[dict[str, Any]]:
+    """Everything that needs a person's attention, as coded notes (matcher.review.notes)."""
     out = []
     if calibration["drift"].get("warning"):
         out.append(calibration["drift"]["warning"])
     for v in calibration["by_model_version"]:
         if v.get("band", {}).get("drifted"):
-            out.append(f"model {v['version']}: its logged P(success) is outside the predicted "
-                       f"band for the {v['band']['n']} accepted suggestions with an outcome")
+            out.append(note("calibration.version_drifted", "model {version}: its logged "
+                            "P(success) is outside the predicted band for the {n} accepted "
+                            "suggestions with an outcome", version=v["version"],
+                            n=v["band"]["n"]))
     for f in fairness["flags"]:
-        out.append(f"{f['dimension']} = {f['level']}: {f['metric']} worse than the rest beyond "
-                   f"chance (n = {f['n']}, Holm p = {f['p_holm']})")
+        out.append(note("fairness.flag", "{dimension} = {level}: {metric} worse than the rest "
+                        "beyond chance (n = {n}, Holm p = {p_holm})", dimension=f["dimension"],
+                        level=f["level"], metric=f["metric"], n=f["n"], p_holm=f["p_holm"]))
     if fairness["steering"]["steered"]:
         out.append(fairness["steering"]["note"])
     if quality["n_simulated"]:
         out.append(quality["note"])
     flags = league["provider_flags"]
     if flags.get("too few placements to say"):
-        out.append(f"{flags['too few placements to say']} providers have fewer than "
-                   f"{league['min_n']} placements with an outcome: too few to say")
+        out.append(note("league.too_few", "{n} providers have fewer than {min} placements with "
+                        "an outcome: too few to say", n=flags["too few placements to say"],
+                        min=league["min_n"]))
     if effects_note:
-        out.append(f"effects: {message_of(effects_note)}")
+        out.append(effects_note)
     if pricing.get("on") and pricing.get("n_idle"):
-        out.append(f"seat prices: {pricing['n_idle']} of the {pricing['n_waiting']} clients "
-                   f"waiting registered more than {pricing['horizon_days']} days ago and "
-                   "nobody has asked for suggestions for them; if their cases are closed, "
-                   "record a follow-up, or the prices keep seats for them")
+        out.append(note("pricing.idle_waiting", "seat prices: {k} of the {n} clients waiting "
+                        "registered more than {days} days ago and nobody has asked for "
+                        "suggestions for them; if their cases are closed, record a follow-up, "
+                        "or the prices keep seats for them", k=pricing["n_idle"],
+                        n=pricing["n_waiting"], days=pricing["horizon_days"]))
     return out
 
 

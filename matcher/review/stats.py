@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from matcher.outcomes.calibration import wilson
+from matcher.outcomes.calibration import equal_count_bins, wilson
 
 __all__ = [
-    "Z95", "Z998", "brier_decomposition", "cmh_test", "decile_table", "holm", "poisson_ratio_ci",
+    "Z95", "Z998", "brier_decomposition", "cmh_test", "holm", "poisson_ratio_ci",
     "r4", "rate", "stratified_mean_difference", "two_proportion_z", "wilson",
 ]
 
@@ -81,23 +81,6 @@ def poisson_ratio_ci(observed: float, expected: float,
     return float(low / expected), float(high / expected)
 
 
-def decile_table(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, Any]]:
-    """Equal-count bins of predicted P: mean predicted, observed with Wilson 95% interval."""
-    p, y = np.asarray(p, float), np.asarray(y, float)
-    if len(p) == 0:
-        return []
-    codes = _bins(p, bins)
-    table = []
-    for k in range(int(codes.max()) + 1):
-        idx = codes == k
-        n, hits = int(idx.sum()), int(y[idx].sum())
-        r = rate(hits, n)
-        table.append({"bin": k + 1, "n": n, "mean_predicted": r4(p[idx].mean()),
-                      "observed": r["rate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                      "inside_ci": bool(r["ci_low"] <= p[idx].mean() <= r["ci_high"])})
-    return table
-
-
 def brier_decomposition(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, Any]:
     """Brier score and Murphy's decomposition over equal-count bins of the predictions.
 
@@ -110,7 +93,7 @@ def brier_decomposition(p: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[st
     if n == 0:
         return {"n": 0, "brier": None, "reliability": None, "resolution": None,
                 "uncertainty": None, "within_bin": None}
-    codes = _bins(p, bins)
+    codes = equal_count_bins(p, bins)
     base = y.mean()
     frame = pd.DataFrame({"c": codes, "p": p, "y": y})
     g = frame.groupby("c").agg(n=("y", "size"), pm=("p", "mean"), ym=("y", "mean"))
@@ -182,7 +165,3 @@ def stratified_mean_difference(values: np.ndarray, is_a: np.ndarray,
             "strata": len(diffs), "difference": r4(d), "ci_low": r4(d - Z95 * se),
             "ci_high": r4(d + Z95 * se), "p_value": r4(p)}
 
-
-def _bins(p: np.ndarray, bins: int) -> np.ndarray:
-    ranks = pd.Series(p).rank(method="first").to_numpy()
-    return np.asarray(pd.qcut(ranks, q=min(bins, len(p)), labels=False), dtype=int)

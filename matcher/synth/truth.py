@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.logistic import sigmoid
+
 GROUPS = (
     "youth_at_risk", "trafficking_returnee", "after_rehab", "after_prison",
     "after_reform_school", "sex_worker_exiting", "gbv_survivor", "disabled", "other",
@@ -138,10 +140,6 @@ def model_text() -> dict[str, str]:
     unplaced, _, _ = rest.partition("Everything observable")
     return {"success": head.strip(),
             "unplaced": ("A client who is never placed" + unplaced).strip()}
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 # --- reading the frames ------------------------------------------------------------------------

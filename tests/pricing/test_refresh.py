@@ -243,7 +243,10 @@ def test_the_status_counts_idle_waiting_clients_and_the_review_warns(contested):
     empty = {"drift": {}, "by_model_version": []}
     warned = _warnings({"n_simulated": 0}, empty, {"flags": [], "steering": {"steered": False}},
                        {"provider_flags": {}}, None, status)
-    assert any("2 of the 2 clients waiting" in w for w in warned)
+    idle = [w for w in warned if w["code"] == "pricing.idle_waiting"]
+    assert idle and idle[0]["params"] == {"k": 2, "n": 2, "days": 90}
+    assert "2 of the 2 clients waiting" in idle[0]["message"]
+    assert status["note"]["code"] == "pricing.priced"
 
 
 def test_one_worker_at_a_time_holds_the_pricing_lease(engine):

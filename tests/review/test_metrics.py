@@ -57,7 +57,9 @@ def test_drift_warns_only_when_recent_outcomes_leave_the_band():
     recent = np.arange(n) >= n * 0.85
     y[recent] = _draw(rng, np.clip(p[recent] - 0.2, 0, 1))
     drifted = drift(pd.DataFrame({"p_oof": p, "y": y, "start_date": start}))
-    assert drifted["drifted"] and "drifted" in drifted["warning"]
+    assert drifted["drifted"] and drifted["warning"]["code"] == "calibration.drift_fewer"
+    assert "drifted" in drifted["warning"]["message"]
+    assert drifted["warning"]["params"]["n"] == drifted["n"] == 300
     assert band_check(np.full(100, 0.5), np.r_[np.ones(50), np.zeros(50)])["z"] == 0
 
 
@@ -118,7 +120,8 @@ def test_suggestion_quality_counts_on_a_hand_made_log():
     assert o["days_to_placement"]["median"] == 15.0
     reasons = {r["reason_code"]: r["n"] for r in q["decline_reasons"]}
     assert reasons == {"too_far": 2, "not_interested": 1}
-    assert o["small_n"] and "only 4 lists" in q["note"]
+    assert o["small_n"] and q["note"]["code"] == "quality.few_lists"
+    assert "only 4 lists" in q["note"]["message"]
     kinds = {k["kind"]: k for k in q["by_kind"]}
     assert kinds["training"]["entry_acceptance"]["k"] == 1
     assert kinds["training"]["decided"] == 3

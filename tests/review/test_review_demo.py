@@ -31,7 +31,8 @@ def test_every_part_is_there_and_plain_json(review):
 def test_suggestion_quality_on_the_simulated_log(review):
     q = review["suggestion_quality"]
     assert 0 < q["n_lists"] <= REPLAYED and q["n_simulated"] == q["n_lists"]
-    assert "SIMULATED" in q["note"] and any("SIMULATED" in w for w in review["warnings"])
+    assert q["note"]["code"] == "quality.simulated" and "SIMULATED" in q["note"]["message"]
+    assert q["note"] in review["warnings"]
     o = q["overall"]
     assert 0 < o["acceptance"]["rate"] < 1
     assert sum(o["accepted_rank_counts"].values()) == o["acceptance"]["k"]
@@ -44,7 +45,8 @@ def test_suggestion_quality_on_the_simulated_log(review):
 
 def test_calibration_is_out_of_fold_and_adds_up(review):
     cal = review["calibration"]["current"]
-    assert cal["predictions"].startswith("out-of-fold")
+    assert cal["predictions"]["code"] == "predictions.out_of_fold"
+    assert cal["predictions"]["message"].startswith("out-of-fold")
     assert len(cal["deciles"]) == 10 and sum(d["n"] for d in cal["deciles"]) == cal["n"]
     b = cal["brier"]
     assert b["reliability"] - b["resolution"] + b["uncertainty"] + b["within_bin"] == \
@@ -57,7 +59,7 @@ def test_calibration_is_out_of_fold_and_adds_up(review):
 def test_fairness_and_league_have_their_tests_and_flags(review):
     fair = review["fairness"]
     assert set(fair["dimensions"]) == {"group", "gender", "age_band", "place"}
-    assert "Holm" in fair["tests"]["success"]
+    assert "Holm" in fair["tests"]["success"]["message"]
     assert set(fair["steering"]["tests"]) == {
         "placed_in_wished_trade", "placed_wage_vnd_day", "suggested_first_in_wished_trade",
         "suggested_mean_wage_vnd_day"}
@@ -73,6 +75,24 @@ def test_fairness_and_league_have_their_tests_and_flags(review):
     total_e = sum(r["expected"] for r in league["providers"])
     assert total_e == pytest.approx(total_o, rel=1e-3)
     assert league["livelihood_models"] and league["funnel"]
+
+
+def test_the_dashboard_gives_the_reviews_answers(demo, review):
+    """One question, one answer: the dashboard's calibration (out of fold) and decline
+    reasons ("none" for no reason) are the review's, computed separately here."""
+    from matcher import dashboard
+
+    clear_cache()
+    with Session(demo.engine) as s:
+        dash = dashboard.dashboard(s, demo.model_dir)
+    current = review["calibration"]["current"]
+    cal = dash["calibration"]
+    assert cal["n"] == current["n"] > 1000
+    assert cal["brier"] == current["brier"]["brier"]
+    assert cal["bins"] == current["deciles"] and cal["predictions"] == current["predictions"]
+    assert cal["model_version"] == review["model"]["version"]
+    declines = review["suggestion_quality"]["decline_reasons"]
+    assert declines and dash["declines"] == declines
 
 
 def test_a_replay_into_a_real_log_is_refused(db_url, tmp_path):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from matcher.outcomes.calibration import calibration_table
 from matcher.review.stats import (
     brier_decomposition,
     cmh_test,
-    decile_table,
     holm,
     poisson_ratio_ci,
     rate,
@@ -35,7 +35,7 @@ def test_perfectly_calibrated_predictor_has_no_reliability_term():
     assert d["reliability"] - d["resolution"] + d["uncertainty"] + d["within_bin"] == \
         pytest.approx(d["brier"], abs=2e-4)
     # 95% intervals: one decile in twenty outside by chance.
-    assert sum(not row["inside_ci"] for row in decile_table(p, y)) <= 2
+    assert sum(not row["inside_ci"] for row in calibration_table(p, y)) <= 2
 
 
 def test_a_miscalibrated_predictor_has_a_large_reliability_term():
@@ -45,7 +45,7 @@ def test_a_miscalibrated_predictor_has_a_large_reliability_term():
     overconfident = np.clip(0.5 + 1.8 * (p - 0.5), 0.0, 1.0)
     assert brier_decomposition(overconfident, y)["reliability"] > 0.01
     shifted = np.clip(p + 0.2, 0, 1)
-    table = decile_table(shifted, y)
+    table = calibration_table(shifted, y)
     assert sum(not row["inside_ci"] for row in table) >= 8
 
 

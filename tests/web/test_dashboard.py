@@ -19,9 +19,8 @@ from sqlalchemy import func, select, update
 from api.auth import tokens
 from api.web import charts
 from matcher import dashboard as D
-from matcher.engine import Matcher
 from matcher.ingest.seed import seed
-from matcher.outcomes import PriorModel
+from matcher.outcomes import current_model
 from matcher.outcomes.calibration import wilson
 from matcher.store.db import transaction
 from matcher.store.tables import (
@@ -145,9 +144,32 @@ def test_success_by_provider_lists_the_busiest_first_with_names(small):
     assert [r["key"] for r in top1] == ["PA"]
 
 
-def test_decline_reasons_count_declines_only(small):
+def test_decline_reasons_count_standing_declines_only(small):
+    """O1 was declined, then accepted: its decline no longer stands (as in the review)."""
     with transaction(small) as s:
-        assert D.decline_reasons(s) == [{"key": "too_far", "n": 2}, {"key": "no_capacity", "n": 1}]
+        assert D.decline_reasons(s) == [{"reason_code": "no_capacity", "n": 1, "share": 0.5},
+                                        {"reason_code": "too_far", "n": 1, "share": 0.5}]
+
+
+def test_a_decline_without_a_reason_is_none_not_other(small):
+    """The dashboard and the review count a decline with no reason code alike: "none" (a
+    record without a reason), never "other" (a reason the social worker chose)."""
+    from matcher.review.quality import NO_REASON, decline_reasons
+
+    with transaction(small) as s:
+        later = Suggestion(client_id="C2", model_version="test", entries=[])
+        s.add(later)
+        s.flush()
+        s.add_all([Decision(suggestion_id=later.suggestion_id, option_id="O1",
+                            decision="declined"),
+                   Decision(suggestion_id=later.suggestion_id, option_id="O2",
+                            decision="declined", reason_code="other", reason_text="chuyển nhà")])
+    with transaction(small) as s:
+        rows = {r["reason_code"]: r["n"] for r in D.decline_reasons(s)}
+    assert NO_REASON == "none" and rows == {"none": 1, "other": 1, "too_far": 1, "no_capacity": 1}
+    assert decline_reasons([None, "", "other"]) == [
+        {"reason_code": "none", "n": 2, "share": 0.6667},
+        {"reason_code": "other", "n": 1, "share": 0.3333}]
 
 
 def test_seats_by_trade_filled_is_ongoing_empty_is_capacity_by_main_trade(small):
@@ -161,34 +183,34 @@ def test_seats_by_trade_filled_is_ongoing_empty_is_capacity_by_main_trade(small)
                     {"key": "other", "filled": 1, "empty": 2}]
 
 
-def test_calibration_bins_cover_every_known_outcome(small):
+def test_calibration_bins_cover_every_known_outcome(small, tmp_path):
     with transaction(small) as s:
-        cal = D.calibration(s, PriorModel(), bins=2)
+        cal = D.calibration(s, tmp_path / "no-model")  # no model: the transparent prior
     assert cal["n"] == 6
-    assert [b["n"] for b in cal["bins"]] == [3, 3]
+    assert [b["n"] for b in cal["bins"]] == [1] * 6  # ten bins asked, six rows
     observed = sum(b["observed"] * b["n"] for b in cal["bins"])
     assert observed == pytest.approx(3)  # P1, P2, P5
     assert 0 <= cal["brier"] <= 1
+    assert cal["predictions"]["code"] == "predictions.prior"
 
 
-def test_empty_database_gives_empty_numbers(engine):
+def test_empty_database_gives_empty_numbers(engine, tmp_path):
     with transaction(engine) as s:
         assert D.placements_by_month(s) == []
         assert D.success_by_group(s) == []
         assert D.success_by_provider(s) == []
         assert D.decline_reasons(s) == []
-        assert D.calibration(s, PriorModel())["bins"] == []
+        assert D.calibration(s, tmp_path)["bins"] == []
 
 
 def test_the_current_model_is_calibrated_on_the_demo_history(engine, trained_model_dir):  # noqa: F811
-    """The dashboard scores history with the trained model: on the demo world its mean
+    """The dashboard judges the trained model out of fold: on the demo world its mean
     prediction is close to the observed rate and the deciles rise."""
     seed(engine)
     with transaction(engine) as s:
-        matcher = Matcher.build(s, model_dir=trained_model_dir)
-        data = D.dashboard(s, matcher.model, wish=matcher.wish, places=matcher.places)
+        data = D.dashboard(s, trained_model_dir)
     cal = data["calibration"]
-    assert cal["model_version"] == matcher.model.version
+    assert cal["model_version"] == current_model(trained_model_dir).version
     assert len(cal["bins"]) == 10 and sum(b["n"] for b in cal["bins"]) == cal["n"] > 1000
     predicted = sum(b["mean_predicted"] * b["n"] for b in cal["bins"]) / cal["n"]
     observed = sum(b["observed"] * b["n"] for b in cal["bins"]) / cal["n"]

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.web import charts
+from api.web.i18n import Translator
 from matcher.review import cached_review
 from tests.web.signin import login_form
 
@@ -201,10 +202,15 @@ def test_the_league_table_and_funnel_match_the_review(page):
 def test_warnings_are_the_reviews_in_the_readers_language(page):
     html, review = page
     shown = re.findall(r'<li class="warning">(.*?)</li>', html, re.S)
-    expected = [w for w in review["warnings"] if not w.startswith("effects: ")]
-    assert len(shown) == len(expected)
+    expected = [w for w in review["warnings"] if not w["code"].startswith("review.effects_")]
+    assert [unescape(w) for w in shown] == [Translator("vi").note(w) for w in expected]
     for w in shown:  # said in Vietnamese, not the library's English
         assert not re.search(r"\b(worse than|providers have|drifted)\b", w)
+    predictions = re.search(r'<p class="hint" id="calibration-predictions">(.*?)</p>', html,
+                            re.S).group(1)
+    assert unescape(predictions).endswith(
+        Translator("vi").note(review["calibration"]["current"]["predictions"]))
+    assert "out-of-fold" not in predictions and 'lang="en"' not in predictions
 
 
 def test_the_page_renders_in_english(web, db):
@@ -219,6 +225,21 @@ def test_the_page_renders_in_english(web, db):
     assert "Funnel plot" in r.text
     for w in re.findall(r'<li class="warning">(.*?)</li>', r.text, re.S):
         assert not re.search(r"[ăđơư]", w)
+
+
+def test_the_dashboard_and_the_review_show_one_brier_score(web, db):
+    """One definition of calibration (out of fold): the same figure on both pages."""
+    review = _review(web, db, with_effects=False)
+    brier = review["calibration"]["current"]["brier"]["brier"]
+    with _signed_in(web, STAFF) as client:
+        dashboard, detail = client.get("/dashboard").text, client.get("/review").text
+    shown = re.search(r'id="calibration-note" data-brier="([^"]*)">(.*?)</p>', dashboard, re.S)
+    assert float(shown.group(1)) == brier == float(_value(detail, "brier-score"))
+    words = f"{brier:.4f}".replace(".", ",")  # Vietnamese: 0,2315 on both pages
+    assert words in shown.group(2) and words in detail
+    assert unescape(re.search(r'id="calibration-predictions">(.*?)</p>', dashboard,
+                              re.S).group(1)) == Translator("vi").note(
+        review["calibration"]["current"]["predictions"])
 
 
 def test_the_dashboard_links_to_the_review(web):
