@@ -273,11 +273,21 @@ def test_the_effects_page_shows_naive_and_adjusted_with_their_interval(web, db):
         assert _close(adjusted.group(1), e["adjusted"])
         assert _close(adjusted.group(2), e["ci_low"])
         assert _close(adjusted.group(3), e["ci_high"])
-        assert ("overlap-warning" in row) == bool(e["warning"])
+        verdict = re.search(r'data-verdict="([^"]+)"', row).group(1)
+        assert verdict == e["verdict"]
+        assert (f"verdict-{verdict}" in row) == (verdict != "estimate")
+        if verdict == "cannot_say":  # led with "cannot say", not with a number
+            assert "không thể kết luận" in row and e["adjusted"] is None
         assert f'id="{rid}-detail"' in html
+        detail = re.search(rf'id="{rid}-detail".*?</details>', html, re.S).group(0)
+        for n in e["notes"]:  # the reasons, in Vietnamese, never the English message
+            assert n["message"] not in detail
+        assert ("verdict-reasons" in detail) == bool(e["notes"])
     overall = next(e for e in effects if e["scope"] == "overall" and e["outcome"] == "success")
-    # 0.3233 -> "32,3 điểm %"
-    assert f"{100 * overall['adjusted']:.1f}".replace(".", ",") + " điểm %" in html
+    if overall["adjusted"] is not None:  # 0.3233 -> "32,3 điểm %"
+        assert f"{100 * overall['adjusted']:.1f}".replace(".", ",") + " điểm %" in html
+    # covariates in Vietnamese in the balance table
+    assert 'data-covariate="female">Nữ' in html or 'data-covariate="female">' not in html
     assert html.count('<table class="balance">') == sum(1 for e in effects if e.get("balance"))
 
 
