@@ -92,8 +92,14 @@ def summary(review: dict[str, Any]) -> str:
                          f"{row['o_over_e']} ({row['ci_low']}–{row['ci_high']}), n {row['n']}")
     overall = [e for e in review["effects"] if e.get("scope") == "overall"]
     for e in overall:
+        if e["adjusted"] is None:  # "cannot say": the reasons, not a number
+            why = "; ".join(message_of(n) for n in e.get("notes") or [])
+            lines.append(f"Effect of placement on {e['outcome']}: cannot say with these "
+                         f"records ({why}); naive {e['naive']}")
+            continue
         lines.append(f"Effect of placement on {e['outcome']}: adjusted {e['adjusted']} "
-                     f"({e['ci_low']}–{e['ci_high']}), naive {e['naive']}")
+                     f"({e['ci_low']}–{e['ci_high']}, {e.get('verdict', 'estimate')}), "
+                     f"naive {e['naive']}")
     if review["warnings"]:
         lines.append("Warnings:")
         lines.extend(f"  - {message_of(w)}" for w in review["warnings"])
