@@ -105,9 +105,12 @@ def placement_effects(engine: Engine | Session, *, min_placed_kind: int = MIN_PL
 
     Each entry has the contract's keys (``scope``, ``outcome``, ``naive``, ``adjusted``,
     ``ci_low``, ``ci_high``, ``n_placed``, ``n_compared``) and more: ``naive_ci_low/high``,
-    ``se``, ``n_trimmed``, ``overlap``, ``balance``, ``warning`` (None when all is well).
-    A kind or provider with fewer than ``min_placed_*`` placements with an outcome gets no
-    adjusted figure (``adjusted`` None and a warning saying so); such providers are listed
+    ``se``, ``verdict`` (``estimate``, ``fragile``, ``cannot_say`` — then ``adjusted`` and
+    its interval are None — or ``too_few``), ``notes`` (coded reasons), ``about`` (whom the
+    figure is about), ``overlap``, ``balance``, ``constant_covariates``, ``sensitivity``
+    (E-values), ``models`` and ``method``. A kind or provider with fewer than
+    ``min_placed_*`` placements with an outcome gets no adjusted figure (verdict
+    ``too_few``, a note saying so); such providers are listed
     only with ``list_small_providers``, otherwise counted in the overall entry's
     ``providers_too_few``.
 
