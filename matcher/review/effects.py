@@ -32,7 +32,7 @@ a difference would have to be.
 
 **Validated** on records we did not make: the NSW job-training experiment against survey
 comparison groups (:mod:`matcher.review.benchmarks`), and synthetic worlds with a known
-effect (``bench/effects_validity.py``); the README's table shows both.
+effect (``bench/bench_effects.py``); the README's table shows both.
 """
 
 from __future__ import annotations

@@ -11,10 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
 
-from matcher.catalog import load_catalog, load_clients, load_followups, load_placements
-from matcher.ingest.seed import seed
 from matcher.review.effects import (
     EffectsUnavailable,
     aipw_att,
@@ -22,7 +19,7 @@ from matcher.review.effects import (
     placement_effects,
 )
 from matcher.store.db import make_engine, upgrade
-from matcher.synth import world_with_known_effect, write_world
+from tests.review.known_effect import seeded_world, store_frames
 
 CONTRACT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "n_placed",
                  "n_compared"}
@@ -32,25 +29,9 @@ CONFOUNDED = {"confounding": 1.5, "unplaced_share": 0.3}
 NO_PROVIDERS = 10**9  # min_placed_provider: overall and kinds only (faster)
 
 
-def _seeded(tmp_path_factory, name: str, **kwargs):
-    root = tmp_path_factory.mktemp(name)
-    world = world_with_known_effect(**kwargs)
-    write_world(world, root / "csv")
-    engine = make_engine(f"sqlite:///{root / 'world.sqlite3'}")
-    upgrade(engine)
-    seed(engine, root / "csv")
-    return world, engine
-
-
-def _frames(engine):
-    with Session(engine) as s:
-        return (load_clients(s), load_placements(s), load_catalog(s).options,
-                load_followups(s))
-
-
 @pytest.fixture(scope="module", params=[1, 2, 3, 4])
 def confounded(request, tmp_path_factory):
-    world, engine = _seeded(tmp_path_factory, f"effects-{request.param}", effect=0.25,
+    world, engine = seeded_world(tmp_path_factory, f"effects-{request.param}", effect=0.25,
                             seed=request.param, **CONFOUNDED)
     effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS)
     yield world, engine, effects
@@ -104,7 +85,7 @@ def test_income_effect_is_estimated_in_vnd_a_day(confounded):
 
 
 def test_poor_overlap_gives_a_warning(tmp_path_factory):
-    world, engine = _seeded(tmp_path_factory, "effects-overlap", effect=0.25, seed=3,
+    world, engine = seeded_world(tmp_path_factory, "effects-overlap", effect=0.25, seed=3,
                             confounding=6.0, n_clients=600, n_placements=1500)
     e = _entry(placement_effects(engine, min_placed_provider=NO_PROVIDERS))
     engine.dispose()
@@ -129,9 +110,9 @@ def test_no_warning_with_good_overlap(confounded):
 
 
 def test_providers_with_too_few_placements_say_so(tmp_path_factory):
-    _, engine = _seeded(tmp_path_factory, "effects-providers", effect=0.25, seed=5,
+    _, engine = seeded_world(tmp_path_factory, "effects-providers", effect=0.25, seed=5,
                         n_clients=500, n_placements=1200, **CONFOUNDED)
-    frames = _frames(engine)
+    frames = store_frames(engine)
     engine.dispose()
     listed = estimate_effects(*frames, min_placed_provider=15, list_small_providers=True,
                               outcomes=("success",))
@@ -153,9 +134,9 @@ def test_providers_with_too_few_placements_say_so(tmp_path_factory):
 def test_wrong_inputs_give_clear_errors(tmp_path_factory):
     with pytest.raises(TypeError, match="SQLAlchemy Engine or Session"):
         placement_effects("sqlite:///nowhere.db")
-    _, engine = _seeded(tmp_path_factory, "effects-errors", effect=0.25, seed=6,
+    _, engine = seeded_world(tmp_path_factory, "effects-errors", effect=0.25, seed=6,
                         n_clients=300, n_placements=700)
-    clients, placements, options, followups = _frames(engine)
+    clients, placements, options, followups = store_frames(engine)
     engine.dispose()
     with pytest.raises(ValueError, match="followups lacks the columns earning"):
         estimate_effects(clients, placements, options, followups.drop(columns="earning"))

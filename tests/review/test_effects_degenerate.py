@@ -8,29 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sqlalchemy.orm import Session
 
-from matcher.catalog import load_catalog, load_clients, load_followups, load_placements
-from matcher.ingest.seed import seed
 from matcher.review.aipw import EffectsUnavailable
 from matcher.review.effect_checks import balance_table
 from matcher.review.effects import estimate_effects
-from matcher.store.db import make_engine, upgrade
-from matcher.synth import world_with_known_effect, write_world
+from tests.review.known_effect import seeded_world, store_frames
 
 ONLY_OVERALL = {"min_placed_provider": 10**9, "min_placed_kind": 10**9}
 
 
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory):
-    root = tmp_path_factory.mktemp("effects-degenerate")
-    write_world(world_with_known_effect(effect=0.25, seed=11, unplaced_share=0.3), root / "csv")
-    engine = make_engine(f"sqlite:///{root / 'w.sqlite3'}")
-    upgrade(engine)
-    seed(engine, root / "csv")
-    with Session(engine) as s:
-        out = (load_clients(s), load_placements(s), load_catalog(s).options,
-               load_followups(s))
+    _, engine = seeded_world(tmp_path_factory, "effects-degenerate", effect=0.25, seed=11,
+                             unplaced_share=0.3)
+    out = store_frames(engine)
     engine.dispose()
     return out
 
