@@ -15,7 +15,9 @@ child process of its own, so that its peak resident memory is its own, and under
 limit; a step that fails or runs out of time is reported as such and the run goes on.
 Last, a small sweep of the simulator (``matcher simulate``: arrivals one at a time through
 the API in worlds with a known truth, both worlds, two seeds, scarce and plentiful seats) goes
-into the same document under ``simulation`` (step ``simulate`` of ``--steps``).
+into the same document under ``simulation`` (step ``simulate`` of ``--steps``), and the
+review's answers after a change while it is recomputed under ``review`` (step ``review``,
+bench/bench_review.py, on the demo world).
 
     .venv/bin/python bench/run_all.py [--scales province,x10,national] [--quick]
         [--http-seconds 10] [--connections 16] [--database URL] [--out bench/results]
@@ -705,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,4", help="API worker counts to measure")
     ap.add_argument("--samples", type=int, default=300, help="clients for in-process latency")
     ap.add_argument("--cohorts", default=",".join(map(str, COHORTS)))
-    ap.add_argument("--steps", default="suggest,pricing,http,plans,explain,simulate",
+    ap.add_argument("--steps", default="suggest,pricing,http,plans,explain,simulate,review",
                     help="what to measure after build, import and train")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/matcher-bench"))
     ap.add_argument("--out", type=Path, default=HERE / "results",
@@ -774,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
         a.workdir_now.mkdir(parents=True, exist_ok=True)
         extra = ["--quick"] if a.quick else []
         doc["simulation"] = child("simulate", a, extra, 600 if a.quick else 1800)
+    if "review" in a.steps and not a.quick:  # the demo world's size: nothing quick about it
+        log("review: answers after a change while it is recomputed (bench/bench_review.py)")
+        doc["review"] = script("bench_review.py", ["--changes", "10"], 900)
     doc["growth"] = growth(doc["scales"])
     doc["targets_met"] = targets(doc["scales"])
     doc["seconds"] = round(time.perf_counter() - began, 1)
@@ -785,6 +790,18 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(text + "\n", encoding="utf-8")
         log(f"written to {path}")
     return 0
+
+
+def script(name: str, args: list[str], timeout: int) -> dict:
+    """A benchmark script of its own (bench/NAME) that prints one JSON document."""
+    try:
+        done = subprocess.run([sys.executable, str(HERE / name), *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"failed": f"ran past {timeout} s"}
+    if done.returncode != 0:
+        return {"failed": done.stderr[-2000:]}
+    return json.loads(done.stdout)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ dropped out (a failure). Rates carry a 95% Wilson interval.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session
 from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.places import PlaceIndex, load_place_index
-from matcher.review import cached_review
 from matcher.review.data import standing_decisions
 from matcher.review.quality import decline_reasons as count_decline_reasons
 from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
@@ -114,19 +112,22 @@ def success_by_provider(session: Session, top: int = 10) -> list[dict[str, Any]]
     return [{**r, "name": names.get(r["key"], r["key"])} for r in rates]
 
 
-def calibration(session: Session, model_dir: Path) -> dict[str, Any]:
+def calibration(review: dict[str, Any] | None) -> dict[str, Any] | None:
     """Predicted against observed success for every placement with a known outcome: the
-    review's figure, read from it (:func:`matcher.review.cached_review`), so the dashboard
-    and the review give one number for the same data and model.
+    review's figure (``calibration.current`` of the stored review, api/reviewing.py), so the
+    dashboard and the review give one number for the same data and model; None while no
+    review was computed yet.
 
-    The predictions are out of fold (``calibration.current`` of the review: the current
-    model's fitting rerun on the stored history in five client-grouped folds, so no
-    placement is scored by a model that saw its outcome); scoring the training rows in
-    sample would flatter the model. Returns ``{"model_version", "n", "brier", "bins":
-    [{"bin", "n", "mean_predicted", "observed", "ci_low", "ci_high", ...}], "predictions"}``
-    with ``predictions`` the review's coded note saying how they were made.
+    The predictions are out of fold (the current model's fitting rerun on the stored history
+    in five client-grouped folds, so no placement is scored by a model that saw its
+    outcome); scoring the training rows in sample would flatter the model. Returns
+    ``{"model_version", "n", "brier", "bins": [{"bin", "n", "mean_predicted", "observed",
+    "ci_low", "ci_high", ...}], "predictions"}`` with ``predictions`` the review's coded note
+    saying how they were made.
     """
-    current = cached_review(session, model_dir, with_effects=False)["calibration"]["current"]
+    if review is None:
+        return None
+    current = review["calibration"]["current"]
     return {"model_version": current["version"], "n": current["n"],
             "brier": current["brier"]["brier"], "bins": current["deciles"],
             "predictions": current["predictions"]}
@@ -172,17 +173,17 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
     return kept
 
 
-def dashboard(session: Session, model_dir: Path, *,
+def dashboard(session: Session, review: dict[str, Any] | None, *,
               places: PlaceIndex | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows, in one dict (``model_dir``: where the current model
-    is, ``MATCHER_MODEL_DIR``)."""
+    """Everything the dashboard shows, in one dict; ``review`` is the stored match-quality
+    review without its effects (or None while none was computed), read for calibration."""
     places = places or load_place_index()
     return {
         "by_month": placements_by_month(session),
         "by_group": success_by_group(session),
         "by_place": success_by_place(session, places),
         "by_provider": success_by_provider(session),
-        "calibration": calibration(session, model_dir),
+        "calibration": calibration(review),
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
     }

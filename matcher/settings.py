@@ -64,6 +64,16 @@ class Settings(BaseSettings):
         "catalogue change at most this often, in the background, serving the previous one "
         "meanwhile; 0 rebuilds at once inside the request that sees the change.")
 
+    # The review for programme staff (README, "Settings"): kept in the database, recomputed
+    # in the background after a change while the last one is shown.
+    review_min_interval_s: float = Field(
+        default=30.0, ge=0, le=86_400, description="The review is recomputed after a change "
+        "at most this often (per kind: without and with the effects of placement); changes "
+        "meanwhile are taken in by the next computation.")
+    review_first_wait_s: float = Field(
+        default=10.0, ge=0, le=120, description="When no review was ever computed, a request "
+        "waits this long for the first one, then answers 202 (the page: \"being computed\").")
+
     # The API (README, "Settings"): sign-in, tokens and request limits.
     secret_key: str | None = Field(
         default=None, description="Signs the sign-in tokens; when unset, a random key is "

@@ -69,3 +69,18 @@ class ReviewOut(BaseModel):
                     "latest lists were priced.")
     warnings: list[NoteOut]
     seconds: dict[str, float]
+    computed_at: str = Field(description="When this review was computed (UTC, ISO 8601).")
+    stale: bool = Field(description="The data or the model changed since: a newer review is "
+                                    "being computed (see updating) and this one is shown "
+                                    "meanwhile.")
+    updating: bool = Field(description="A new review is being computed in the background.")
+    last_failed_at: str | None = Field(
+        description="The last computation for the current data failed at this time; the "
+                    "review shown is the last one that succeeded.")
+
+
+class ReviewComputing(BaseModel):
+    """202: no review was computed yet; the first one is being computed."""
+
+    status: str = Field(description='"computing"')
+    retry_after_s: int

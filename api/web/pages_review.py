@@ -1,12 +1,12 @@
 """The programme staff's match-quality review: /review and /review/effects.
 
-Both pages show :func:`matcher.review.cached_review` (the same dict as ``matcher review
---json`` and GET /v1/review), laid out for a person: suggestion quality, calibration,
-fairness and the league table of providers and livelihood models on /review; the effects of
-placement on /review/effects. The effects are the slow part (about 15 s on the demo world
-on two cores, the rest about 1.5 s), so /review asks for the review without them and
-/review/effects with them; once the effects are computed, the cache answers both pages until
-the data or the model change.
+Both pages show the stored review (api/reviewing.py: the same dict as ``matcher review
+--json`` and GET /v1/review, computed in the background after a change), with when it was
+computed and whether a newer one is being computed: suggestion quality, calibration,
+fairness and the league table of providers and livelihood models on /review (the review
+without the effects, about 1.5 s to compute on the demo world); the effects of placement
+on /review/effects (8–35 s more). Before the first review exists, a page says "being
+computed" and reloads itself.
 
 The review's warnings and method notes are codes with parameters
 (:mod:`matcher.review.notes`); the pages say them in the reader's language with ``t.note``
@@ -21,12 +21,13 @@ from fastapi import APIRouter, Request
 
 from api import audit
 from api.deps import SessionDep, SettingsDep
+from api.reviewing import ReviewView, keeper
 from api.routing import ReleasingRoute
 from api.web import charts
 from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import PageCaller, need
-from matcher.review import cached_review
+from matcher.clock import in_vietnam
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -42,12 +43,16 @@ STEERING_TESTS = ("placed_in_wished_trade", "placed_wage_vnd_day",
 def review_page(request: Request, caller: PageCaller, session: SessionDep,
                 settings: SettingsDep):
     need(caller, "programme_staff")
-    review = cached_review(session, settings.model_dir, with_effects=False)
+    view = keeper.view(session, settings.model_dir, with_effects=False)
     audit.record(session, caller, "read", "review", None)
     session.commit()
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
     t = translator(request)
     labels = Labels(t)
     return render(request, "review/index.html", caller, r=review, L=labels,
+                  fresh=freshness(view),
                   warnings=warnings(t, review),
                   charts=_charts(t, labels, review),
                   flag_key=FLAG_KEYS, quality_dims=QUALITY_DIMENSIONS,
@@ -60,14 +65,31 @@ def review_page(request: Request, caller: PageCaller, session: SessionDep,
 def effects_page(request: Request, caller: PageCaller, session: SessionDep,
                  settings: SettingsDep):
     need(caller, "programme_staff")
-    review = cached_review(session, settings.model_dir, with_effects=True)
+    view = keeper.view(session, settings.model_dir, with_effects=True)
     audit.record(session, caller, "read", "review", "effects")
     session.commit()
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
     t = translator(request)
     names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
     return render(request, "review/effects.html", caller, r=review, L=Labels(t),
+                  fresh=freshness(view),
                   effects_note=t.note(review.get("effects_note")) or None,
                   effects=[_effect(t, e, names) for e in review["effects"]])
+
+
+def freshness(view: ReviewView) -> dict[str, Any]:
+    """When the review shown was computed (Vietnam's time) and whether a newer one is coming."""
+    return {"at": in_vietnam(view.computed_at), "stale": view.stale, "updating": view.updating,
+            "failed_at": in_vietnam(view.last_failed_at)}
+
+
+def computing_page(request: Request, caller, view: ReviewView):
+    """No review was ever computed and the first one is not done yet (or failed): say so,
+    and look again in a few seconds."""
+    return render(request, "review/computing.html", caller, fresh=freshness(view),
+                  status=202 if view.updating else 503)
 
 
 class Labels:

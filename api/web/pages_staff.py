@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
+from api.reviewing import keeper
 from api.routes.audit_log import audit_log
 from api.routes.clients import name_or_id
 from api.routes.directory import place_name
@@ -61,12 +62,12 @@ KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
 def dashboard_page(request: Request, caller: PageCaller, session: SessionDep,
                    settings: SettingsDep):
     need(caller, "programme_staff")
-    data = numbers.dashboard(session, settings.model_dir)
+    review = keeper.view(session, settings.model_dir, with_effects=False).review
+    data = numbers.dashboard(session, review)
     audit.record(session, caller, "read", "dashboard", None)
     session.commit()
     t = translator(request)
-    return render(request, "staff/dashboard.html", caller, data=data,
-                  charts=_charts(t, data), model_version=data["calibration"]["model_version"])
+    return render(request, "staff/dashboard.html", caller, data=data, charts=_charts(t, data))
 
 
 def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +110,7 @@ def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
     out["by_place"] = intervals("place", data["by_place"], lambda r: r["key"])
     out["by_provider"] = intervals("provider", data["by_provider"], lambda r: r["name"])
 
-    cal = data["calibration"]["bins"]
+    cal = data["calibration"]["bins"] if data["calibration"] else []
     out["calibration"] = charts.calibration_chart(
         "chart-calibration",
         words("calibration", [t("staff.col.predicted"), t("staff.col.observed"),

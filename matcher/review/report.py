@@ -1,16 +1,14 @@
 """The whole review as one JSON-ready dict: what `matcher review --json`, GET /v1/review,
-the staff dashboard and the notebooks show.
+the staff pages and the notebooks show.
 
-:func:`build_review` computes it; :func:`cached_review` keeps the last answer per
-(database, model version, data fingerprint), so a dashboard refresh does not rescore the
-history when nothing changed (:func:`matcher.review.data.fingerprint` changes with every
-placement, outcome, suggestion, decision or follow-up).
+:func:`build_review` computes it; the API keeps the last one in the database and computes
+it again in the background after a change (:mod:`matcher.review.snapshots`,
+api/reviewing.py).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +17,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from matcher.outcomes.store import read_current_record
-
 from .calibration import calibration_report
-from .data import fingerprint, load_review_data, session_of
+from .data import load_review_data, session_of
 from .fairness import fairness_report
 from .league import league_report
 from .notes import note
@@ -167,41 +163,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
-# --- the cache ---------------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_cache: dict[tuple, dict[str, Any]] = {}
-
-
-def cache_key(session: Session, model_dir: Path) -> tuple:
-    """(database, current model record, data fingerprint)."""
-    bind = session.get_bind()
-    record = read_current_record(Path(model_dir))
-    return (str(bind.url), str(Path(model_dir).resolve()), json.dumps(record, sort_keys=True),
-            fingerprint(session))
-
-
-def cached_review(session: Session, model_dir: Path, *,
-                  with_effects: bool = True) -> dict[str, Any]:
-    """:func:`build_review`, computed again only when the data or the model changed.
-
-    A review with the effects also answers a request without them.
-    """
-    key = cache_key(session, model_dir)
-    with _lock:
-        hit = _cache.get((key, True)) or (None if with_effects else _cache.get((key, False)))
-    if hit is not None:
-        return hit
-    review = build_review(session, model_dir, with_effects=with_effects)
-    with _lock:
-        for old in [k for k in _cache if k[0] != key]:  # keep only the newest data's
-            del _cache[old]
-        _cache[(key, with_effects)] = review
-    return review
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()

@@ -15,6 +15,7 @@ CAPACITY = "capacity"  # only seat counts changed: reload them
 WAITING = "waiting"    # a client registered, changed or followed up: the waiting list moved
 PRICES = "prices"      # new seat prices were stored: reload them
 PRICING_LEASE = "pricing_lease"  # until when (epoch seconds) a worker is computing prices
+REVIEW_LEASE = "review_lease"  # until when a worker is computing the review (names end "_lease")
 
 
 def bump(session: Session, name: str) -> None:

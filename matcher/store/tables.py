@@ -401,3 +401,25 @@ class SeatPrice(Base):
     held_price: Mapped[float] = mapped_column(Float)  # for one the plan seats here
     # the waiting clients' ids the plan seats here (to say "7 people waiting fit it better")
     holders: Mapped[list] = mapped_column(JSON)
+
+
+class ReviewSnapshot(Base):
+    """The last computed review of each kind (matcher.review.snapshots), shared by every API
+    worker: "quick" without the effects of placement, "full" with them.
+
+    ``basis`` is what the review was computed from (a hash of the model record and the data
+    fingerprint); when the store's moves on, the review is recomputed in the background and
+    this one is served meanwhile. A failed computation keeps the last body and records when
+    and for which basis it failed.
+    """
+
+    __tablename__ = "review_snapshots"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    basis: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)  # the review as JSON
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failed_basis: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -62,7 +62,11 @@ def server_env(db_url: str, model_dir: Path, **extra: str) -> dict[str, str]:
            "MATCHER_SECRET_KEY": SECRET, "MATCHER_COOKIE_SECURE": "false",
            # Tests add records straight in the database and ask at once: rebuild in the
            # request (tests/security/test_rebuild_storm.py runs the background rebuilds).
-           "MATCHER_REBUILD_MIN_INTERVAL_S": "0"}
+           "MATCHER_REBUILD_MIN_INTERVAL_S": "0",
+           # The review as soon as it can be computed, and the first one waited for however
+           # long it takes on a busy machine (tests/api/test_review_background.py runs the
+           # 202 and the intervals).
+           "MATCHER_REVIEW_MIN_INTERVAL_S": "0", "MATCHER_REVIEW_FIRST_WAIT_S": "120"}
     env.update(extra)
     return env
 

@@ -7,9 +7,8 @@ import json
 import pytest
 from sqlalchemy.orm import Session
 
-from matcher.review import REVIEW_KEYS, build_review, cached_review
+from matcher.review import REVIEW_KEYS, build_review
 from matcher.review.replay import RealLogPresent, replay_log
-from matcher.review.report import clear_cache
 from matcher.store.db import make_engine
 from matcher.store.tables import Suggestion
 from tests.review.conftest import REPLAYED
@@ -82,9 +81,8 @@ def test_the_dashboard_gives_the_reviews_answers(demo, review):
     reasons ("none" for no reason) are the review's, computed separately here."""
     from matcher import dashboard
 
-    clear_cache()
     with Session(demo.engine) as s:
-        dash = dashboard.dashboard(s, demo.model_dir)
+        dash = dashboard.dashboard(s, build_review(s, demo.model_dir, with_effects=False))
     current = review["calibration"]["current"]
     cal = dash["calibration"]
     assert cal["n"] == current["n"] > 1000
@@ -102,19 +100,4 @@ def test_a_replay_into_a_real_log_is_refused(db_url, tmp_path):
         s.commit()
     with pytest.raises(RealLogPresent):
         replay_log(engine, tmp_path)
-    engine.dispose()
-
-
-def test_the_cache_answers_until_the_data_changes(db_url, tmp_path):
-    clear_cache()
-    engine = make_engine(db_url)
-    with Session(engine) as s:
-        first = cached_review(s, tmp_path, with_effects=False)
-        assert cached_review(s, tmp_path, with_effects=False) is first
-        assert first["data"]["placements_with_outcome"] == 0
-        assert first["model"]["is_prior"]
-        s.add(Suggestion(client_id=None, model_version="prior", entries=[]))
-        s.commit()
-        second = cached_review(s, tmp_path, with_effects=False)
-    assert second is not first and second["data"]["suggestion_lists"] == 1
     engine.dispose()

@@ -22,6 +22,7 @@ from matcher import dashboard as D
 from matcher.ingest.seed import seed
 from matcher.outcomes import current_model
 from matcher.outcomes.calibration import wilson
+from matcher.review import build_review
 from matcher.store.db import transaction
 from matcher.store.tables import (
     Client,
@@ -185,7 +186,8 @@ def test_seats_by_trade_filled_is_ongoing_empty_is_capacity_by_main_trade(small)
 
 def test_calibration_bins_cover_every_known_outcome(small, tmp_path):
     with transaction(small) as s:
-        cal = D.calibration(s, tmp_path / "no-model")  # no model: the transparent prior
+        # no model: the transparent prior
+        cal = D.calibration(build_review(s, tmp_path / "no-model", with_effects=False))
     assert cal["n"] == 6
     assert [b["n"] for b in cal["bins"]] == [1] * 6  # ten bins asked, six rows
     observed = sum(b["observed"] * b["n"] for b in cal["bins"])
@@ -200,7 +202,8 @@ def test_empty_database_gives_empty_numbers(engine, tmp_path):
         assert D.success_by_group(s) == []
         assert D.success_by_provider(s) == []
         assert D.decline_reasons(s) == []
-        assert D.calibration(s, tmp_path)["bins"] == []
+        assert D.calibration(build_review(s, tmp_path, with_effects=False))["bins"] == []
+        assert D.calibration(None) is None  # no review computed yet
 
 
 def test_the_current_model_is_calibrated_on_the_demo_history(engine, trained_model_dir):  # noqa: F811
@@ -208,7 +211,7 @@ def test_the_current_model_is_calibrated_on_the_demo_history(engine, trained_mod
     prediction is close to the observed rate and the deciles rise."""
     seed(engine)
     with transaction(engine) as s:
-        data = D.dashboard(s, trained_model_dir)
+        data = D.dashboard(s, build_review(s, trained_model_dir, with_effects=False))
     cal = data["calibration"]
     assert cal["model_version"] == current_model(trained_model_dir).version
     assert len(cal["bins"]) == 10 and sum(b["n"] for b in cal["bins"]) == cal["n"] > 1000

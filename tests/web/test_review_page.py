@@ -1,6 +1,6 @@
 """The staff's match-quality review pages (/review, /review/effects) over HTTP, against the
 session's server: roles, sign-in, each section's numbers equal to
-:func:`matcher.review.cached_review` computed here on the same database and model, both
+:func:`matcher.review.build_review` computed here on the same database and model, both
 languages; and the funnel chart (api.web.charts.funnel_chart) on its own."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.web import charts
 from api.web.i18n import Translator
-from matcher.review import cached_review
+from matcher.review import build_review
 from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -35,8 +35,9 @@ def _signed_in(server, username: str, lang: str | None = None) -> Iterator[httpx
 
 
 def _review(web, db, *, with_effects: bool) -> dict:
+    """The review computed here, on the same database and model as the server's."""
     with Session(db) as session:
-        return cached_review(session, web.model_dir, with_effects=with_effects)
+        return build_review(session, web.model_dir, with_effects=with_effects)
 
 
 def _value(html: str, element_id: str) -> str:
