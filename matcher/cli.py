@@ -24,6 +24,9 @@ app.add_typer(users_app, name="users")
 from matcher.outcomes.cli import model_app  # noqa: E402 - beside the others
 
 app.add_typer(model_app, name="model")
+from matcher.ingest.cli import providers_app  # noqa: E402 - beside the others
+
+app.add_typer(providers_app, name="providers")
 
 
 def _fail(message: str) -> None:
@@ -57,7 +60,8 @@ def import_command(
     if as_json:
         print(json.dumps({"ok": True, "kind": result.kind, "rows": result.rows,
                           "created": result.created, "updated": result.updated,
-                          "merged": [list(m) for m in result.merged]}, ensure_ascii=False))
+                          "merged": [list(m) for m in result.merged],
+                          "proposed": [list(p) for p in result.proposed]}, ensure_ascii=False))
     else:
         print(result.summary())
 

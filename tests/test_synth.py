@@ -506,12 +506,15 @@ def test_committed_demo_is_the_generator_output(demo):
 
 
 def test_providers_are_not_taken_for_one_another(demo):
-    # The importer merges providers of one kind and place whose names nearly agree.
+    # The importer merges providers of one kind and place with the same name and proposes
+    # those whose names nearly agree: the demo world has neither.
     merge = pytest.importorskip("matcher.ingest.provider_merge")
     index = load_place_index()
     p = demo.providers.assign(unit=demo.providers["place"].map(lambda t: index.resolve(t).place_id))
     for (kind, unit), group in p.groupby(["kind", "unit"]):
         known: list = []
         for pid, name in zip(group["provider_id"], group["name"], strict=True):
-            assert merge.find_same_provider(name, kind, unit, known) is None, (pid, name)
-            known.append(merge.KnownProvider(pid, merge.fold(name), kind, unit))
+            new = merge.KnownProvider(pid, name, kind, unit)
+            assert merge.same_provider(new, known) is None, (pid, name)
+            assert merge.possible_duplicate(new, known) is None, (pid, name)
+            known.append(new)

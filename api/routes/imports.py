@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CallerDep, SessionDep, allow
 from api.errors import MEDIA_TYPE, TITLES, Problem, problem_responses
 from api.routing import ReleasingRoute
-from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged
+from api.schemas.imports import ImportKind, ImportOut, ImportProblem, Merged, Proposed
 from matcher.demo import DemoDatabase, refuse_imports
 from matcher.ingest import ImportFailed, import_into
 from matcher.ingest.deadline import Deadline
@@ -102,7 +102,9 @@ def import_upload(
     response.status_code = 201 if result.created else 200
     return ImportOut(kind=result.kind, rows=result.rows, created=result.created,
                      updated=result.updated,
-                     merged=[Merged(id_in_file=a, id_kept=b) for a, b in result.merged])
+                     merged=[Merged(id_in_file=a, id_kept=b) for a, b in result.merged],
+                     proposed=[Proposed(id_in_file=a, id_known=b, likeness=s)
+                               for a, b, s in result.proposed])
 
 
 def _refuse_on_demo(session) -> None:

@@ -14,10 +14,20 @@ ImportKind.__doc__ = "The kinds of file of the data contract."
 
 
 class Merged(BaseModel):
-    """A provider of the file found to be one already known (the fuzzy merge)."""
+    """A provider of the file that is certainly one already known (same kind, place and
+    name; phones not differing): imported as an alias of it."""
 
     id_in_file: str
     id_kept: str
+
+
+class Proposed(BaseModel):
+    """A provider of the file that only looks like a known one: imported as new, and the
+    pair listed for a person to merge or mark distinct (/staff/providers/duplicates)."""
+
+    id_in_file: str
+    id_known: str
+    likeness: float = Field(description="0-100: how alike the two names are.")
 
 
 class ImportOut(BaseModel):
@@ -26,6 +36,7 @@ class ImportOut(BaseModel):
     created: int
     updated: int
     merged: list[Merged]
+    proposed: list[Proposed] = Field(default_factory=list)
 
 
 class ImportProblem(ProblemModel):

@@ -45,17 +45,21 @@ def boolean(text: str) -> bool:
     raise ValueError(f"{text!r} is not a yes/no value: use 1/0, true/false or có/không")
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
+# A whole number as people and spreadsheets write it: "3000000", "3.000.000" or "3,000,000"
+# (thousands), and with a fraction of zeros, which pandas and Excel exports add: "3000000.0",
+# "3.000.000,0", "3,000,000.00". The fraction's mark is the one the thousands do not use.
+_WHOLE = re.compile(r"^(?P<sign>-?)(?P<int>\d{1,3}(?:(?P<sep>[.,\s])\d{3})(?:(?P=sep)\d{3})*|\d+)"
+                    r"(?:(?P<mark>[.,])(?P<frac>\d+))?$")
 
 
 def integer(text: str) -> int:
     cleaned = text.replace("\u00a0", " ").strip()
-    if _THOUSANDS.match(cleaned):  # "3.000.000" and "3,000,000" are both written
-        cleaned = re.sub(r"[.,\s]", "", cleaned)
-    try:
-        return int(cleaned)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
+    m = _WHOLE.match(cleaned)
+    if m is None or (m["mark"] is not None and m["mark"] == m["sep"]):
+        raise ValueError(f"{text!r} is not a whole number")
+    if m["frac"] is not None and m["frac"].strip("0"):
+        raise ValueError(f"{text!r} is not a whole number: it has a fraction")
+    return int(m["sign"] + re.sub(r"[.,\s]", "", m["int"]))
 
 
 def non_negative_integer(text: str) -> int:

@@ -15,8 +15,14 @@ from sqlalchemy.orm import Session
 from matcher.demo import refuse_imports
 from matcher.ingest.contract import CONTRACT
 from matcher.ingest.deadline import Deadline
+from matcher.ingest.duplicates import decided_pairs, ordered, propose
 from matcher.ingest.errors import ImportFailed, Problem, TooManyProblems
-from matcher.ingest.provider_merge import KnownProvider, find_same_provider
+from matcher.ingest.provider_merge import (
+    KnownProvider,
+    possible_duplicate,
+    same_name,
+    same_provider,
+)
 from matcher.ingest.reading import read_table
 from matcher.ingest.rows import ProblemList, Record, parse_records
 from matcher.settings import get_settings
@@ -45,6 +51,8 @@ class ImportResult:
     created: int
     merged: list[tuple[str, str]] = field(default_factory=list)  # (id in file, id kept)
     updated: int = 0
+    # (new id, known id, likeness): imported as new, the pair proposed to a person
+    proposed: list[tuple[str, str, float]] = field(default_factory=list)
 
     def summary(self) -> str:
         text = f"{self.kind}: {self.rows} rows read, {self.created} created"
@@ -54,6 +62,11 @@ class ImportResult:
             pairs = ", ".join(f"{a}→{b}" for a, b in self.merged[:10])
             more = f" and {len(self.merged) - 10} more" if len(self.merged) > 10 else ""
             text += f", {len(self.merged)} merged with known providers ({pairs}{more})"
+        if self.proposed:
+            pairs = ", ".join(f"{a}~{b}" for a, b, _ in self.proposed[:10])
+            more = f" and {len(self.proposed) - 10} more" if len(self.proposed) > 10 else ""
+            text += (f", {len(self.proposed)} possible duplicates imported as new and listed "
+                     f"for a person to decide ({pairs}{more}; matcher providers duplicates)")
         return text
 
 
@@ -120,6 +133,7 @@ def import_into(
     session.add(AuditEntry(actor=actor, user_id=user_id, action="import", entity=kind,
                            source=source,
                            detail={"rows": result.rows, "created": result.created,
+                                   "proposed": len(result.proposed),
                                    "sha256": _sha256(path)}))
     generations.bump(session, generations.CATALOG)
     session.flush()
@@ -168,14 +182,19 @@ def _show(key: object) -> str:
 
 
 def _write_providers(c: _Checker, records: list[Record]) -> ImportResult:
+    """New providers; one that is certainly a known one (same kind, place and name, phones
+    not differing: provider_merge.same_provider) becomes an alias of it; one that only looks
+    like a known one is imported as new and the pair is proposed to a person."""
     # Grouped by (kind, place): only providers there can be the same one.
     known: dict[tuple[str, str], list[KnownProvider]] = defaultdict(list)
     by_id: dict[str, KnownProvider] = {}
-    for p in c.session.scalars(select(Provider)):
-        k = KnownProvider(p.provider_id, p.name_folded, p.kind, p.place_id)
+    for p in c.session.execute(select(Provider.provider_id, Provider.name, Provider.kind,
+                                      Provider.place_id, Provider.phone)):
+        k = KnownProvider(*p)
         known[(p.kind, p.place_id)].append(k)
         by_id[p.provider_id] = k
-    aliases = c.ids(ProviderAlias.alias_id)
+    aliases = {a.alias_id: a for a in c.session.scalars(select(ProviderAlias))}
+    pairs = decided_pairs(c.session)
     result = ImportResult("providers", 0, 0)
     new_rows, alias_rows = [], []
     seen: dict[str, int] = {}
@@ -187,29 +206,37 @@ def _write_providers(c: _Checker, records: list[Record]) -> ImportResult:
             c.problems.add(rec.row, "provider_id", f"duplicate id {pid} (first at row {seen[pid]})")
             continue
         seen[pid] = rec.row
-        name_folded = fold(v["name"])
+        new = KnownProvider(pid, v["name"], v["kind"], v["place_id"], v.get("phone"))
         if pid in by_id or pid in aliases:
-            # Same id again: the same provider when the name still matches (a re-sent registry).
+            # Same id again: the same provider when the name is still its name (a re-sent
+            # registry, or one sent again after its provider was merged into another).
             same = by_id.get(pid)
-            if same and find_same_provider(name_folded, v["kind"], v["place_id"], [same]):
+            if same is None:
+                alias = aliases[pid]
+                same = KnownProvider(pid, alias.alias_name, v["kind"], v["place_id"])
+            if same_name(new.core, same.core):
                 result.updated += 1
                 continue
             c.problems.add(rec.row, "provider_id",
                            f"id {pid} already exists in the database under another name")
             continue
         group = known[(v["kind"], v["place_id"])]
-        match = find_same_provider(name_folded, v["kind"], v["place_id"], group)
+        match = same_provider(new, group)
         if match is not None:
             alias_rows.append({"alias_id": pid, "provider_id": match.provider_id,
                                "alias_name": v["name"]})
             result.merged.append((pid, match.provider_id))
             continue
-        row = {**v, "name_folded": name_folded}
-        new_rows.append(row)
-        group.append(KnownProvider(pid, name_folded, v["kind"], v["place_id"]))
+        alike = possible_duplicate(new, group)
+        if alike is not None and ordered(pid, alike[0].provider_id) not in pairs:
+            result.proposed.append((pid, alike[0].provider_id, alike[1]))
+        new_rows.append({**v, "name_folded": fold(v["name"])})
+        group.append(new)
     if not c.problems:
         _bulk(c.session, Provider, new_rows)
         _bulk(c.session, ProviderAlias, alias_rows)
+        for a, b, score in result.proposed:
+            propose(c.session, a, b, score)
     result.created = len(new_rows)
     return result
 

@@ -423,3 +423,39 @@ class ReviewSnapshot(Base):
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failed_basis: Mapped[str | None] = mapped_column(String(64), nullable=True)
     failure: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ProviderPair(Base):
+    """Two providers that may be one (matcher.ingest.duplicates): proposed by an import or a
+    scan when their names are alike, then decided by a person, once and for all: merged, or
+    distinct (never proposed again). Ids without foreign keys: a merged provider's row is
+    gone, and the pair stays as its history."""
+
+    __tablename__ = "provider_pairs"
+    __table_args__ = (CheckConstraint("provider_a < provider_b", name="ck_provider_pairs_order"),)
+
+    provider_a: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider_b: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # proposed, distinct, merged
+    likeness: Mapped[float] = mapped_column(Float)  # 0-100 (provider_merge.likeness)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class ProviderMerge(Base):
+    """A merge made by a person: what moved from the merged provider to the kept one, and the
+    merged provider's row, so that it can be undone until a placement is recorded after it."""
+
+    __tablename__ = "provider_merges"
+
+    merge_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kept_id: Mapped[str] = mapped_column(String(64), index=True)
+    merged_id: Mapped[str] = mapped_column(String(64), index=True)
+    merged_row: Mapped[dict] = mapped_column(JSON)  # the merged provider as it was
+    # {"options": [ids], "aliases": [ids], "users": [ids]}
+    moved: Mapped[dict] = mapped_column(JSON)
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    merged_by: Mapped[str] = mapped_column(String(100))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
