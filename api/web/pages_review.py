@@ -59,6 +59,12 @@ SECTIONS = (("/review", "review.nav.summary"), ("/review/quality", "review.quali
             ("/review/effects", "review.effects.title"))
 #: Providers to replicate or to review named on the summary, each flag (the rest: one link).
 SUMMARY_PROVIDERS = 5
+#: The page that shows the detail of a warning, by the start of its code.
+WARNING_PAGES = (("calibration.", "/review/calibration"),
+                 ("predictions.", "/review/calibration"), ("fairness.", "/review/fairness"),
+                 ("quality.", "/review/quality"),
+                 ("league.too_few", "/review/providers?flag=too_few"),
+                 ("league.", "/review/providers"))
 
 
 def _review(session: Session, settings: Settings, *, with_effects: bool) -> dict[str, Any]:
@@ -88,7 +94,7 @@ def review_page(request: Request, caller: PageCaller, session: SessionDep,
     review, t, labels = _open(request, caller, session, settings, None)
     providers = review["league"]["providers"]
     return _page(request, caller, "review/index.html", r=review, L=labels,
-                 warnings=warnings(t, review),
+                 attention=attention(t, review),
                  flagged={flag: top_flagged(providers, flag, SUMMARY_PROVIDERS)
                           for flag in ("replicate", "review")})
 
@@ -197,6 +203,15 @@ def warnings(t: Translator, review: dict[str, Any]) -> list[str]:
     return [t.note(w) for w in review["warnings"] if not _is_effects(w)]
 
 
+def attention(t: Translator, review: dict[str, Any]) -> list[dict[str, str | None]]:
+    """The review's warnings (as :func:`warnings`), each with its code and the page that
+    shows its detail."""
+    return [{"code": w.get("code", ""), "text": t.note(w),
+             "href": next((page for start, page in WARNING_PAGES
+                           if w.get("code", "").startswith(start)), None)}
+            for w in review["warnings"] if not _is_effects(w)]
+
+
 def _is_effects(item: dict[str, Any] | str) -> bool:
     code = item.get("code", "") if isinstance(item, dict) else ""
     return code.startswith(("effects.", "review.effects_"))
@@ -259,5 +274,5 @@ def _covariate(t: Translator, name: str) -> str:
     return t(f"covariate.{name}") if t.has(f"covariate.{name}") else name
 
 
-__all__ = ["Labels", "calibration_page", "effects_page", "fairness_page", "providers_page",
-           "quality_page", "review_page", "router", "warnings"]
+__all__ = ["Labels", "attention", "calibration_page", "effects_page", "fairness_page",
+           "providers_page", "quality_page", "review_page", "router", "warnings"]

@@ -77,6 +77,13 @@ def _get(web, path: str, lang: str | None = None) -> str:
     return r.text
 
 
+def _warnings(html: str) -> list[tuple[str, str, str | None]]:
+    """(code, text, link) of each warning on the summary."""
+    return [(code, text, unescape(href) if href else None) for code, text, href in re.findall(
+        r'<li class="warning" data-code="([^"]*)"><span class="note">(.*?)</span>'
+        r'(?: <a href="([^"]+)" class="see">)?', html, re.S)]
+
+
 def _rows(html: str) -> list[tuple[str, str]]:
     """(provider id, flag) of each row of the providers' table, in order."""
     return re.findall(r'<tr data-provider="([^"]+)" data-flag="([^"]+)"', html)
@@ -151,17 +158,23 @@ def test_the_summary_leads_with_what_needs_attention_and_has_no_long_table(summa
     html, review = summary
     attention, figures = html.index('id="attention"'), html.index('id="headline"')
     assert attention < figures
-    shown = re.findall(r'<li class="warning">(.*?)</li>', html, re.S)
+    shown = _warnings(html)
     expected = [w for w in review["warnings"] if not w["code"].startswith("review.effects_")]
-    assert [unescape(w) for w in shown] == [Translator("vi").note(w) for w in expected]
-    for w in shown:  # said in Vietnamese, not the library's English
-        assert not re.search(r"\b(worse than|providers have|drifted)\b", w)
-    flags = re.findall(r'class="fairness-flag" data-dimension="([^"]+)" data-level="([^"]+)" '
-                       r'data-metric="([^"]+)"', html)
-    assert [tuple(map(unescape, f)) for f in flags] == \
-        [(x["dimension"], x["level"], x["metric"]) for x in review["fairness"]["flags"]]
+    assert [(code, unescape(text)) for code, text, _ in shown] == \
+        [(w["code"], Translator("vi").note(w)) for w in expected]
+    for _, text, _ in shown:  # said in Vietnamese, not the library's English
+        assert not re.search(r"\b(worse than|providers have|drifted)\b", text)
+    # the fairness flags and drift are among them, each linked to the page of its detail
+    codes = [code for code, _, _ in shown]
+    assert codes.count("fairness.flag") == len(review["fairness"]["flags"]) >= 1
     drift = review["calibration"]["drift"]
-    assert ('id="summary-drift"' in html) == bool(drift["checked"] and drift["drifted"])
+    assert (drift.get("warning") is not None) == any(c.startswith("calibration.drift")
+                                                     for c in codes)
+    for code, _, href in shown:
+        section = code.split(".")[0]
+        assert href == {"calibration": "/review/calibration", "predictions": "/review/calibration",
+                        "fairness": "/review/fairness", "quality": "/review/quality",
+                        "league": "/review/providers?flag=too_few"}.get(section), code
     lg = review["league"]
     for flag in ("replicate", "review"):
         flagged = [p for p in lg["providers"] if p["flag"] == flag]
@@ -423,8 +436,9 @@ def test_the_pages_render_in_english(web, db):
     review = _review(web, db, with_effects=False)
     brier = review["calibration"]["current"]["brier"]["brier"]
     assert f"{brier:.4f}" in html  # English number format: 0.2315
-    for w in re.findall(r'<li class="warning">(.*?)</li>', html, re.S):
-        assert not re.search(r"[ăđơư]", w)
+    assert _warnings(html)
+    for _, text, _ in _warnings(html):
+        assert not re.search(r"[ăđơư]", text)
     providers = _get(web, "/review/providers", lang="en")
     assert "Funnel plot" in providers and "Sort by" in providers
     assert "4. Providers and livelihood models" in providers
