@@ -57,13 +57,13 @@ def test_staff_opens_the_review_and_walks_its_pages(open_page):
     assert funnel.locator(".point").count() > 10
     assert funnel.locator("polyline").count() == 4
     assert funnel.locator(".point.replicate").count() >= 1
+    shot(page, "staff-review-providers")
     page.locator("#chart-review-funnel summary").click()  # the numbers as a table too
     assert page.locator("#chart-review-funnel table tbody tr").count() >= \
         funnel.locator(".point").count()
     rows = page.locator("#league-providers tbody tr")
     assert 1 <= rows.count() <= 25
     assert rows.first.get_attribute("data-flag") == "replicate"
-    shot(page, "staff-review-providers")
 
     # Search without diacritics, among the providers with too few placements.
     name = page.locator("#chart-review-funnel table tbody tr").last.locator("th, td").first \
