@@ -1,12 +1,15 @@
-"""The programme staff's match-quality review: /review and /review/effects.
+"""The programme staff's match-quality review, in pages short enough to read.
 
-Both pages show the stored review (api/reviewing.py: the same dict as ``matcher review
---json`` and GET /v1/review, computed in the background after a change), with when it was
-computed and whether a newer one is being computed: suggestion quality, calibration,
-fairness and the league table of providers and livelihood models on /review (the review
-without the effects, about 1.5 s to compute on the demo world); the effects of placement
-on /review/effects (8–35 s more). Before the first review exists, a page says "being
-computed" and reloads itself.
+/review is a summary that leads with what needs attention (the review's warnings, fairness
+flags, drift, the providers to replicate or to review) and a few headline figures; each part
+has its page: /review/quality, /review/calibration, /review/fairness, /review/providers (the
+league table, searched, filtered, sorted and paged on the server) and /review/effects.
+
+Every page shows the stored review (:func:`_open`, api/reviewing.py: the dict of ``matcher
+review --json`` and GET /v1/review, computed in the background after a change) with when it
+was computed and whether a newer one is being computed. The effects are the slow part (about
+30 s on the demo world on two busy cores, the rest about 1.7 s), so only /review/effects asks
+for them. Before the first review exists, a page says "being computed" and reloads itself.
 
 The review's warnings and method notes are codes with parameters
 (:mod:`matcher.review.notes`); the pages say them in the reader's language with ``t.note``
@@ -15,68 +18,158 @@ The review's warnings and method notes are codes with parameters
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
 
 from api import audit
 from api.deps import SessionDep, SettingsDep
 from api.reviewing import ReviewView, keeper
 from api.routing import ReleasingRoute
-from api.web import charts
 from api.web.i18n import Translator
 from api.web.render import render, translator
+from api.web.review_charts import calibration_charts, fairness_charts, league_charts, quality_charts
+from api.web.review_league import (
+    FLAGS,
+    KINDS,
+    MAX_PAGE,
+    NATURAL_ORDER,
+    FlagFilter,
+    KindFilter,
+    Order,
+    Sort,
+    league_page,
+    top_flagged,
+)
 from api.web.session import PageCaller, need
 from matcher.clock import in_vietnam
+from matcher.settings import Settings
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
 QUALITY_DIMENSIONS = ("social_worker", "group", "place", "gender", "age_band")
 FAIRNESS_DIMENSIONS = ("group", "gender", "age_band", "place")
-FLAG_KEYS = {"replicate": "replicate", "review": "review", "as expected": "as_expected",
-             "too few placements to say": "too_few"}
+FLAG_KEYS = FLAGS
 STEERING_TESTS = ("placed_in_wished_trade", "placed_wage_vnd_day",
                   "suggested_first_in_wished_trade", "suggested_mean_wage_vnd_day")
+#: The review's pages in the order of the sub-navigation: (path, catalogue key of the name).
+SECTIONS = (("/review", "review.nav.summary"), ("/review/quality", "review.quality.title"),
+            ("/review/calibration", "review.calibration.title"),
+            ("/review/fairness", "review.fairness.title"),
+            ("/review/providers", "review.league.title"),
+            ("/review/effects", "review.effects.title"))
+#: Providers to replicate or to review named on the summary, each flag (the rest: one link).
+SUMMARY_PROVIDERS = 5
+#: The page that shows the detail of a warning, by the start of its code.
+WARNING_PAGES = (("calibration.", "/review/calibration"),
+                 ("predictions.", "/review/calibration"), ("fairness.", "/review/fairness"),
+                 ("quality.", "/review/quality"),
+                 ("league.too_few", "/review/providers?flag=too_few"),
+                 ("league.", "/review/providers"))
+
+
+def _open(request: Request, caller: PageCaller, session: Session, settings: Settings,
+          part: str | None, *, with_effects: bool = False,
+          detail: dict[str, Any] | None = None) -> tuple[ReviewView, Translator, Labels]:
+    """Staff only; the stored review (the one place the pages fetch it), its reading
+    recorded, and the reader's words. ``view.review`` is None before the first review."""
+    need(caller, "programme_staff")
+    view = keeper.view(session, settings.model_dir, with_effects=with_effects)
+    audit.record(session, caller, "read", "review", part, detail)
+    session.commit()
+    t = translator(request)
+    return view, t, Labels(t)
+
+
+def _page(request: Request, caller: PageCaller, template: str, view: ReviewView,
+          **context: Any):
+    return render(request, template, caller, sections=SECTIONS, flag_key=FLAG_KEYS,
+                  r=view.review, fresh=freshness(view), **context)
 
 
 @router.get("/review")
 def review_page(request: Request, caller: PageCaller, session: SessionDep,
                 settings: SettingsDep):
-    need(caller, "programme_staff")
-    view = keeper.view(session, settings.model_dir, with_effects=False)
-    audit.record(session, caller, "read", "review", None)
-    session.commit()
+    view, t, labels = _open(request, caller, session, settings, None)
     if view.review is None:
         return computing_page(request, caller, view)
     review = view.review
-    t = translator(request)
-    labels = Labels(t)
-    return render(request, "review/index.html", caller, r=review, L=labels,
-                  fresh=freshness(view),
-                  warnings=warnings(t, review),
-                  charts=_charts(t, labels, review),
-                  flag_key=FLAG_KEYS, quality_dims=QUALITY_DIMENSIONS,
-                  fairness_dims=FAIRNESS_DIMENSIONS, steering_tests=STEERING_TESTS,
-                  enough=[p for p in review["league"]["providers"]
-                          if p["n"] >= review["league"]["min_n"]])
+    providers = review["league"]["providers"]
+    return _page(request, caller, "review/index.html", view, L=labels,
+                 attention=attention(t, review),
+                 flagged={flag: top_flagged(providers, flag, SUMMARY_PROVIDERS)
+                          for flag in ("replicate", "review")})
+
+
+@router.get("/review/quality")
+def quality_page(request: Request, caller: PageCaller, session: SessionDep,
+                 settings: SettingsDep):
+    view, t, labels = _open(request, caller, session, settings, "quality")
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
+    return _page(request, caller, "review/quality.html", view, L=labels,
+                 charts=quality_charts(t, labels, review), quality_dims=QUALITY_DIMENSIONS)
+
+
+@router.get("/review/calibration")
+def calibration_page(request: Request, caller: PageCaller, session: SessionDep,
+                     settings: SettingsDep):
+    view, t, labels = _open(request, caller, session, settings, "calibration")
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
+    return _page(request, caller, "review/calibration.html", view, L=labels,
+                 charts=calibration_charts(t, review))
+
+
+@router.get("/review/fairness")
+def fairness_page(request: Request, caller: PageCaller, session: SessionDep,
+                  settings: SettingsDep):
+    view, t, labels = _open(request, caller, session, settings, "fairness")
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
+    return _page(request, caller, "review/fairness.html", view, L=labels,
+                 charts=fairness_charts(t, labels, review), fairness_dims=FAIRNESS_DIMENSIONS,
+                 steering_tests=STEERING_TESTS)
+
+
+@router.get("/review/providers")
+def providers_page(request: Request, caller: PageCaller, session: SessionDep,
+                   settings: SettingsDep,
+                   q: Annotated[str, Query(max_length=100)] = "",
+                   flag: FlagFilter = "enough", kind: KindFilter = "all",
+                   sort: Sort = "flag", order: Order | None = None,
+                   page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1):
+    view, t, labels = _open(request, caller, session, settings, "providers",
+                              detail={"q": bool(q.strip()), "flag": flag, "kind": kind})
+    if view.review is None:
+        return computing_page(request, caller, view)
+    review = view.review
+    lg = review["league"]
+    shown = league_page(lg["providers"], q=q, flag=flag, kind=kind, sort=sort, order=order,
+                        page=page)
+    query = {"q": q.strip(), "flag": flag, "kind": kind, "sort": sort,
+             "order": order or NATURAL_ORDER[sort]}
+    return _page(request, caller, "review/providers.html", view, L=labels,
+                 charts=league_charts(t, labels, review, lambda trade: _trade(t, trade)),
+                 shown=shown, query=query, kinds=KINDS,
+                 trade=lambda trade: _trade(t, trade))
 
 
 @router.get("/review/effects")
 def effects_page(request: Request, caller: PageCaller, session: SessionDep,
                  settings: SettingsDep):
-    need(caller, "programme_staff")
-    view = keeper.view(session, settings.model_dir, with_effects=True)
-    audit.record(session, caller, "read", "review", "effects")
-    session.commit()
+    view, t, labels = _open(request, caller, session, settings, "effects", with_effects=True)
     if view.review is None:
         return computing_page(request, caller, view)
     review = view.review
-    t = translator(request)
     names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
-    return render(request, "review/effects.html", caller, r=review, L=Labels(t),
-                  fresh=freshness(view),
-                  effects_note=t.note(review.get("effects_note")) or None,
-                  effects=[_effect(t, e, names) for e in review["effects"]])
+    return _page(request, caller, "review/effects.html", view, L=labels,
+                 effects_note=t.note(review.get("effects_note")) or None,
+                 effects=[_effect(t, e, names) for e in review["effects"]])
 
 
 def freshness(view: ReviewView) -> dict[str, Any]:
@@ -141,73 +234,18 @@ def warnings(t: Translator, review: dict[str, Any]) -> list[str]:
     return [t.note(w) for w in review["warnings"] if not _is_effects(w)]
 
 
+def attention(t: Translator, review: dict[str, Any]) -> list[dict[str, str | None]]:
+    """The review's warnings (as :func:`warnings`), each with its code and the page that
+    shows its detail."""
+    return [{"code": w.get("code", ""), "text": t.note(w),
+             "href": next((page for start, page in WARNING_PAGES
+                           if w.get("code", "").startswith(start)), None)}
+            for w in review["warnings"] if not _is_effects(w)]
+
+
 def _is_effects(item: dict[str, Any] | str) -> bool:
     code = item.get("code", "") if isinstance(item, dict) else ""
     return code.startswith(("effects.", "review.effects_"))
-
-
-def _charts(t: Translator, labels: Labels, review: dict[str, Any]) -> dict[str, Any]:
-    def words(key: str, columns: list[str]) -> charts.Words:
-        return charts.Words(t(f"review.chart.{key}.title"), t(f"review.chart.{key}.desc"),
-                            t("review.chart.table"), columns)
-
-    def pct(v: float) -> str:
-        return t.percent(v)
-
-    out: dict[str, Any] = {}
-    deciles = review["calibration"]["current"]["deciles"]
-    out["calibration"] = charts.calibration_chart(
-        "chart-review-calibration",
-        words("calibration", [t("review.col.predicted"), t("review.col.observed"),
-                              t("review.col.ci_low"), t("review.col.ci_high"),
-                              t("review.col.n")]),
-        [charts.Point(d["mean_predicted"], d["observed"], d["ci_low"], d["ci_high"], d["n"])
-         for d in deciles], fmt=pct, count=t.number,
-        axis=(t("review.col.predicted"), t("review.col.observed"))) if deciles else None
-
-    group = review["fairness"]["dimensions"]["group"]["success"]
-    out["fairness_group"] = charts.interval_chart(
-        "chart-review-group",
-        words("group", [t("review.dim.group"), t("review.col.rate"), t("review.col.ci_low"),
-                        t("review.col.ci_high"), t("review.col.n")]),
-        [charts.Interval(labels.level("group", r["level"]), r["rate"], r["ci_low"] or 0.0,
-                         r["ci_high"] or 0.0, r["n"]) for r in group if r["n"]],
-        fmt=pct, count=t.number) if group else None
-
-    reasons = review["suggestion_quality"]["decline_reasons"]
-    out["declines"] = charts.bar_chart(
-        "chart-review-declines",
-        words("declines", [t("review.col.reason"), t("review.col.declined")]),
-        [labels.level("reason", r["reason_code"]) for r in reasons],
-        [charts.Series(t("review.col.declined"), [r["n"] for r in reasons])],
-        fmt=t.number) if reasons else None
-
-    league = review["league"]
-
-    def ratio(v: float) -> str:
-        return t.number(v, 2)
-
-    def funnel(cid: str, key: str, rows: list[dict[str, Any]], name) -> Any:
-        if not rows:
-            return None
-        return charts.funnel_chart(
-            cid,
-            words(key, [t("review.col.name"), t("review.col.n"), t("review.col.o_over_e"),
-                        t("review.col.ci_low"), t("review.col.ci_high"), t("review.col.flag")]),
-            [charts.FunnelPoint(name(r), r["n"], r["o_over_e"], r["ci_low"], r["ci_high"],
-                                FLAG_KEYS.get(r["flag"], r["flag"]), labels.flag(r["flag"]))
-             for r in rows],
-            [charts.FunnelLimit(f["n"], f["low95"], f["high95"], f["low998"], f["high998"])
-             for f in league["funnel"]],
-            fmt=ratio, count=t.number,
-            axis=(t("review.col.n_placements"), t("review.col.o_over_e")),
-            limit_labels=(t("review.funnel.limit95"), t("review.funnel.limit998")))
-
-    out["funnel"] = funnel("chart-review-funnel", "funnel", league["providers"],
-                           lambda r: f"{r['name']} ({r['provider_id']})")
-    out["funnel_models"] = funnel("chart-review-funnel-models", "funnel_models",
-                                  league["livelihood_models"], lambda r: _trade(t, r["trade"]))
-    return out
 
 
 def _trade(t: Translator, trade_id: str) -> str:
@@ -267,4 +305,5 @@ def _covariate(t: Translator, name: str) -> str:
     return t(f"covariate.{name}") if t.has(f"covariate.{name}") else name
 
 
-__all__ = ["Labels", "effects_page", "review_page", "router", "warnings"]
+__all__ = ["Labels", "attention", "calibration_page", "effects_page", "fairness_page",
+           "providers_page", "quality_page", "review_page", "router", "warnings"]

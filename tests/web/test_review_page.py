@@ -1,7 +1,9 @@
-"""The staff's match-quality review pages (/review, /review/effects) over HTTP, against the
-session's server: roles, sign-in, each section's numbers equal to
-:func:`matcher.review.build_review` computed here on the same database and model, both
-languages; and the funnel chart (api.web.charts.funnel_chart) on its own."""
+"""The staff's match-quality review pages over HTTP, against the session's server: the
+summary (/review) and its section pages (/review/quality, /calibration, /fairness,
+/providers, /effects): roles, sign-in, the audit record of each reading, each page's
+numbers equal to :func:`matcher.review.build_review` computed here on the same database and
+model, the providers' search, filters, sorting and paging and their bounds, both languages;
+and the funnel chart (api.web.charts.funnel_chart) on its own."""
 
 from __future__ import annotations
 
@@ -10,18 +12,29 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html import unescape
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.web import charts
 from api.web.i18n import Translator
+from api.web.review_league import MAX_PAGE, PAGE_SIZE
 from matcher.review import build_review
+from matcher.store.tables import AuditEntry
+from matcher.text import fold
 from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
 STAFF = "canbo.chuongtrinh"
+#: Every review page and the part its audit record names (the permission rows of the pages).
+PAGES = {"/review": None, "/review/quality": "quality", "/review/calibration": "calibration",
+         "/review/fairness": "fairness", "/review/providers": "providers",
+         "/review/effects": "effects"}
+FLAG_KEY = {"replicate": "replicate", "review": "review", "as expected": "as_expected",
+            "too few placements to say": "too_few"}
 
 
 @contextmanager
@@ -58,52 +71,138 @@ def _svg(html: str, cid: str) -> ET.Element:
     return ET.fromstring(m.group(1))
 
 
-# --- roles and sign-in ------------------------------------------------------------------------
+def _get(web, path: str, lang: str | None = None) -> str:
+    with _signed_in(web, STAFF, lang) as client:
+        r = client.get(path)
+    assert r.status_code == 200, (path, r.text[:500])
+    return r.text
+
+
+def _warnings(html: str) -> list[tuple[str, str, str | None]]:
+    """(code, text, link) of each warning on the summary."""
+    return [(code, text, unescape(href) if href else None) for code, text, href in re.findall(
+        r'<li class="warning" data-code="([^"]*)"><span class="note">(.*?)</span>'
+        r'(?: <a href="([^"]+)" class="see">)?', html, re.S)]
+
+
+def _rows(html: str) -> list[tuple[str, str]]:
+    """(provider id, flag) of each row of the providers' table, in order."""
+    return re.findall(r'<tr data-provider="([^"]+)" data-flag="([^"]+)"', html)
+
+
+# --- roles, sign-in, audit ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("username", ["ctv.halong", "truong.nghe", "quantri"])
-def test_other_roles_get_403_on_the_review_pages(web, username):
+def test_other_roles_get_403_on_every_review_page(web, username):
     with _signed_in(web, username) as client:
-        for path in ("/review", "/review/effects"):
+        for path in PAGES:
             r = client.get(path)
             assert r.status_code == 403, (path, r.status_code)
             assert "text/html" in r.headers["content-type"]
-            assert "chart-review" not in r.text
+            assert "chart-review" not in r.text and "league-providers" not in r.text
 
 
 def test_the_review_pages_need_a_sign_in(web):
     with httpx.Client(base_url=web.url, timeout=60, follow_redirects=False) as anonymous:
-        for path in ("/review", "/review/effects"):
+        for path in PAGES:
             r = anonymous.get(path)
             assert r.status_code == 303
             assert r.headers["location"] == f"/login?next={path}"
 
 
-# --- the numbers --------------------------------------------------------------------------------
+def test_each_page_is_recorded_in_the_audit_log_and_marked_in_the_sub_navigation(web, db):
+    with _signed_in(web, STAFF) as client:
+        for path, part in PAGES.items():
+            with Session(db) as session:
+                before = session.scalar(select(AuditEntry.audit_id)
+                                        .order_by(AuditEntry.audit_id.desc()).limit(1)) or 0
+            r = client.get(path)
+            assert r.status_code == 200, path
+            with Session(db) as session:
+                entries = session.execute(
+                    select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity,
+                           AuditEntry.entity_id)
+                    .where(AuditEntry.audit_id > before, AuditEntry.entity == "review")).all()
+            assert (STAFF, "read", "review", part) in [tuple(e) for e in entries], path
+            nav = re.search(r'<nav aria-label="[^"]*" class="review-nav".*?</nav>', r.text, re.S)
+            assert nav, path
+            current = re.findall(r'<a href="([^"]+)" aria-current="page"', nav.group(0))
+            assert current == [path]
+            assert re.findall(r'<a href="([^"]+)"', nav.group(0)) == list(PAGES)
+
+
+# --- the summary --------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def page(web, db):
+def summary(web, db):
     """(html of /review in Vietnamese, the review computed here on the same data)."""
-    with _signed_in(web, STAFF) as client:
-        r = client.get("/review")
-        assert r.status_code == 200, r.text[:500]
-        html = r.text
-    return html, _review(web, db, with_effects=False)
+    return _get(web, "/review"), _review(web, db, with_effects=False)
 
 
-def test_the_page_shows_the_model_and_data_of_the_review(page):
-    html, review = page
+def test_the_summary_shows_the_model_data_and_headline_figures_of_the_review(summary):
+    html, review = summary
     assert review["model"]["version"] in html
     assert int(_value(html, "data-placements")) == review["data"]["placements_with_outcome"] > 0
     assert int(_value(html, "data-lists")) == review["data"]["suggestion_lists"]
-    # No suggestion log is made up by the page: the count is the stored one.
     if review["data"]["simulated_lists"]:
         assert "MÔ PHỎNG" in html
+    q = review["suggestion_quality"]
+    assert _close(_value(html, "q-acceptance"),
+                  q["overall"]["acceptance"]["rate"] if q["n_lists"] else None)
+    assert _close(_value(html, "brier-score"), review["calibration"]["current"]["brier"]["brier"])
+    assert int(_value(html, "summary-league")) == len(review["league"]["providers"])
 
 
-def test_suggestion_quality_matches_the_review(page):
-    html, review = page
+def test_the_summary_leads_with_what_needs_attention_and_has_no_long_table(summary):
+    html, review = summary
+    attention, figures = html.index('id="attention"'), html.index('id="headline"')
+    assert attention < figures
+    shown = _warnings(html)
+    expected = [w for w in review["warnings"] if not w["code"].startswith("review.effects_")]
+    assert [(code, unescape(text)) for code, text, _ in shown] == \
+        [(w["code"], Translator("vi").note(w)) for w in expected]
+    for _, text, _ in shown:  # said in Vietnamese, not the library's English
+        assert not re.search(r"\b(worse than|providers have|drifted)\b", text)
+    # the fairness flags and drift are among them, each linked to the page of its detail
+    codes = [code for code, _, _ in shown]
+    assert codes.count("fairness.flag") == len(review["fairness"]["flags"]) >= 1
+    drift = review["calibration"]["drift"]
+    assert (drift.get("warning") is not None) == any(c.startswith("calibration.drift")
+                                                     for c in codes)
+    for code, _, href in shown:
+        section = code.split(".")[0]
+        assert href == {"calibration": "/review/calibration", "predictions": "/review/calibration",
+                        "fairness": "/review/fairness", "quality": "/review/quality",
+                        "league": "/review/providers?flag=too_few"}.get(section), code
+    lg = review["league"]
+    for flag in ("replicate", "review"):
+        flagged = [p for p in lg["providers"] if p["flag"] == flag]
+        if not flagged:
+            assert f'id="summary-{flag}"' not in html
+            continue
+        assert int(_value(html, f"summary-{flag}")) == len(flagged)
+        block = re.search(rf'id="summary-{flag}".*?</ul>', html, re.S).group(0)
+        named = re.findall(r'<li data-provider="([^"]+)"', block)
+        assert 1 <= len(named) <= 5 and set(named) <= {p["provider_id"] for p in flagged}
+        strongest = max(flagged, key=lambda p: abs(p["z"]))
+        assert named[0] == strongest["provider_id"]
+        assert f'href="/review/providers?flag={flag}" id="summary-{flag}-all"' in html
+    assert lg["provider_flags"]["replicate"] >= 1  # the demo world has providers to replicate
+    # No long lists on the summary: no table, and one link to each section page.
+    assert "<table" not in html and "league-providers" not in html
+    for path in PAGES:
+        if path != "/review":
+            assert f'<a href="{path}">' in html, path
+
+
+# --- the section pages --------------------------------------------------------------------------
+
+
+def test_suggestion_quality_matches_the_review(web, db):
+    html = _get(web, "/review/quality")
+    review = _review(web, db, with_effects=False)
     q = review["suggestion_quality"]
     assert 'id="quality"' in html
     if q["n_lists"] == 0:
@@ -127,8 +226,9 @@ def test_suggestion_quality_matches_the_review(page):
         assert (f'id="quality-by-{dim.replace("_", "-")}"' in html) == bool(q[f"by_{dim}"])
 
 
-def test_calibration_matches_the_review(page):
-    html, review = page
+def test_calibration_matches_the_review(web, db):
+    html = _get(web, "/review/calibration")
+    review = _review(web, db, with_effects=False)
     c = review["calibration"]["current"]
     for key in ("brier", "reliability", "resolution", "uncertainty"):
         assert _close(_value(html, f"brier-{key}" if key != "brier" else "brier-score"),
@@ -149,10 +249,15 @@ def test_calibration_matches_the_review(page):
                           else "true" if drift["drifted"] else "false")
     if drift["checked"]:
         assert f"{drift['observed']}" in html
+    predictions = re.search(r'<p class="hint" id="calibration-predictions">(.*?)</p>', html,
+                            re.S).group(1)
+    assert unescape(predictions).endswith(Translator("vi").note(c["predictions"]))
+    assert "out-of-fold" not in predictions and 'lang="en"' not in predictions
 
 
-def test_fairness_flags_are_shown_exactly_when_present(page):
-    html, review = page
+def test_fairness_flags_are_shown_exactly_when_present(web, db):
+    html = _get(web, "/review/fairness")
+    review = _review(web, db, with_effects=False)
     f = review["fairness"]
     shown = re.findall(r'class="fairness-flag" data-dimension="([^"]+)" data-level="([^"]+)" '
                        r'data-metric="([^"]+)"', html)
@@ -170,74 +275,188 @@ def test_fairness_flags_are_shown_exactly_when_present(page):
         assert f'id="steering-{key.replace("_", "-")}" class="flagged"' in html
 
 
-def test_the_league_table_and_funnel_match_the_review(page):
-    html, review = page
-    lg = review["league"]
-    for flag, key in (("replicate", "replicate"), ("review", "review"),
-                      ("as expected", "as_expected"), ("too few placements to say", "too_few")):
+# --- the providers' page ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def league(web, db) -> dict:
+    return _review(web, db, with_effects=False)["league"]
+
+
+def _providers(web, **query) -> str:
+    return _get(web, "/review/providers" + (f"?{urlencode(query)}" if query else ""))
+
+
+def _shown(html: str) -> dict[str, int]:
+    m = re.search(r'id="league-shown" data-matched="(\d+)" data-page="(\d+)" '
+                  r'data-pages="(\d+)"', html)
+    return {"matched": int(m.group(1)), "page": int(m.group(2)), "pages": int(m.group(3))}
+
+
+def test_the_providers_default_view_is_the_judged_providers_flagged_first(web, league):
+    html = _providers(web)
+    for flag, key in FLAG_KEY.items():
         m = re.search(rf'<li data-flag="{key}" data-value="(\d+)"', html)
-        assert m and int(m.group(1)) == lg["provider_flags"][flag], flag
-    enough = [p for p in lg["providers"] if p["n"] >= lg["min_n"]]
-    rows = re.findall(r'<tr data-provider="([^"]+)" data-flag="([^"]+)">', html)
-    assert [r[0] for r in rows] == [p["provider_id"] for p in enough]
-    assert all(r[1] != "too_few" for r in rows)
-    # "replicate" / "review" only where the review says so, on providers with enough placements
-    for p in enough:
-        m = re.search(rf'data-provider="{p["provider_id"]}".*?data-value="([^"]+)"', html, re.S)
-        assert _close(m.group(1), p["o_over_e"])
+        assert m and int(m.group(1)) == league["provider_flags"][flag], flag
+    enough = [p for p in league["providers"] if p["n"] >= league["min_n"]]
+    rows = _rows(html)
+    assert _shown(html)["matched"] == len(enough) > 0
+    assert len(rows) == min(PAGE_SIZE, len(enough))
+    assert {r[0] for r in rows} <= {p["provider_id"] for p in enough}
+    assert all(flag != "too_few" for _, flag in rows)
+    order = ["replicate", "review", "as_expected"]
+    assert [order.index(f) for _, f in rows] == sorted(order.index(f) for _, f in rows)
+    assert rows[0][1] == "replicate"
+    by_id = {p["provider_id"]: p for p in league["providers"]}
+    for pid, flag in rows:  # the figures are the review's
+        assert flag == FLAG_KEY[by_id[pid]["flag"]]
+        m = re.search(rf'data-provider="{pid}".*?data-value="([^"]+)"', html, re.S)
+        assert _close(m.group(1), by_id[pid]["o_over_e"])
+    assert 'id="league-too-few"' in html and 'href="/review/providers?flag=too_few"' in html
+    # the funnel plots every provider, the too-few ones too
     svg = _svg(html, "chart-review-funnel")
     marks = [e for e in svg.iter() if "point" in (e.get("class") or "").split()]
-    assert len(marks) == len([p for p in lg["providers"] if p["o_over_e"] is not None])
-    by_flag = {}
+    assert len(marks) == len([p for p in league["providers"] if p["o_over_e"] is not None])
+    by_flag: dict[str, int] = {}
     for e in marks:
         by_flag[e.get("data-flag")] = by_flag.get(e.get("data-flag"), 0) + 1
-    assert by_flag.get("replicate", 0) == lg["provider_flags"]["replicate"]
-    assert by_flag.get("review", 0) == lg["provider_flags"]["review"]
+    assert by_flag.get("replicate", 0) == league["provider_flags"]["replicate"]
+    assert by_flag.get("review", 0) == league["provider_flags"]["review"]
     assert len(svg.findall(f".//{SVG}polyline")) == 4  # 95% and 99.8%, low and high
-    if lg["provider_flags"]["too few placements to say"]:
-        assert 'id="league-too-few"' in html
-    if lg["livelihood_models"]:
+    if league["livelihood_models"]:
         _svg(html, "chart-review-funnel-models")
+        models = re.findall(r'<tr data-trade="([^"]+)"', html)
+        assert models == [m["trade"] for m in league["livelihood_models"]]
 
 
-def test_warnings_are_the_reviews_in_the_readers_language(page):
-    html, review = page
-    shown = re.findall(r'<li class="warning">(.*?)</li>', html, re.S)
-    expected = [w for w in review["warnings"] if not w["code"].startswith("review.effects_")]
-    assert [unescape(w) for w in shown] == [Translator("vi").note(w) for w in expected]
-    for w in shown:  # said in Vietnamese, not the library's English
-        assert not re.search(r"\b(worse than|providers have|drifted)\b", w)
-    predictions = re.search(r'<p class="hint" id="calibration-predictions">(.*?)</p>', html,
-                            re.S).group(1)
-    assert unescape(predictions).endswith(
-        Translator("vi").note(review["calibration"]["current"]["predictions"]))
-    assert "out-of-fold" not in predictions and 'lang="en"' not in predictions
+def test_search_without_diacritics_finds_a_provider_with_them(web, league):
+    accented = next(p for p in league["providers"]
+                    if fold(p["name"]) != p["name"].lower() and p["n"] < league["min_n"])
+    words = fold(accented["name"]).split()
+    query = " ".join(words[-2:]) if len(words) > 1 else words[0]
+    assert query != accented["name"].lower()  # the query has no diacritics, the name has
+    html = _providers(web, q=query.upper(), flag="all")
+    ids = [pid for pid, _ in _rows(html)]
+    expected = [p["provider_id"] for p in league["providers"]
+                if query in fold(f"{p['name']} {p['provider_id']}")]
+    assert accented["provider_id"] in expected
+    assert _shown(html)["matched"] == len(expected)
+    assert set(ids) <= set(expected)
+    if len(expected) <= PAGE_SIZE:
+        assert accented["provider_id"] in ids
+    # The default view leaves it out (too few placements), the filter brings it back.
+    assert accented["provider_id"] not in [pid for pid, _ in _rows(_providers(web, q=query))]
+    # by id, too
+    by_id = _rows(_providers(web, q=accented["provider_id"].lower(), flag="all"))
+    assert accented["provider_id"] in [pid for pid, _ in by_id]
+    assert 'id="league-q" name="q" type="search" value="' + query.upper() + '"' in html
 
 
-def test_the_page_renders_in_english(web, db):
-    with _signed_in(web, STAFF, lang="en") as client:
-        r = client.get("/review")
+@pytest.mark.parametrize("flag", ["replicate", "review", "as_expected", "too_few"])
+def test_the_flag_filter_shows_those_providers_only(web, league, flag):
+    html = _providers(web, flag=flag)
+    expected = [p for p in league["providers"] if FLAG_KEY[p["flag"]] == flag]
+    assert _shown(html)["matched"] == len(expected)
+    assert all(f == flag for _, f in _rows(html))
+    assert len(_rows(html)) == min(PAGE_SIZE, len(expected))
+
+
+def test_the_kind_filter_shows_that_kind_only(web, league):
+    kinds = {p["provider_kind"] for p in league["providers"]}
+    assert len(kinds) >= 2
+    for kind in kinds:
+        html = _providers(web, kind=kind, flag="all")
+        assert _shown(html)["matched"] == sum(p["provider_kind"] == kind
+                                              for p in league["providers"])
+        assert set(re.findall(r'data-kind="([^"]+)"', html)) == {kind}
+
+
+def test_sorting_by_name_n_and_ratio(web, league):
+    html = _providers(web, flag="all", sort="name")
+    names = [fold(re.search(rf'data-provider="{pid}"[^>]*><th scope="row">([^<]+)',
+                            html).group(1).strip()) for pid, _ in _rows(html)]
+    assert names == sorted(names)
+    by_id = {p["provider_id"]: p for p in league["providers"]}
+    ns = [by_id[pid]["n"] for pid, _ in _rows(_providers(web, flag="all", sort="n"))]
+    assert ns == sorted(ns, reverse=True) and ns[0] == max(p["n"] for p in league["providers"])
+    ns = [by_id[pid]["n"] for pid, _ in _rows(_providers(web, flag="all", sort="n",
+                                                         order="asc"))]
+    assert ns == sorted(ns)
+    ratios = [by_id[pid]["o_over_e"] for pid, _ in _rows(_providers(web, sort="o_over_e",
+                                                                   order="asc"))]
+    assert ratios == sorted(ratios)
+
+
+def test_paging_walks_every_provider_once(web, league):
+    first = _providers(web, flag="all", sort="name")
+    pages = _shown(first)["pages"]
+    assert pages == -(-len(league["providers"]) // PAGE_SIZE) > 1
+    seen = []
+    for page in range(1, pages + 1):
+        html = _providers(web, flag="all", sort="name", page=page)
+        assert _shown(html)["page"] == page
+        seen += [pid for pid, _ in _rows(html)]
+        assert ('rel="next"' in html) == (page < pages)
+        assert ('rel="prev"' in html) == (page > 1)
+    assert sorted(seen) == sorted(p["provider_id"] for p in league["providers"])
+    assert len(seen) == len(set(seen))
+    # the links keep the search and the filters
+    assert re.search(r'href="/review/providers\?q=&amp;flag=all&amp;kind=all&amp;sort=name'
+                     r'&amp;order=asc&amp;page=2" rel="next"', first)
+    # a page past the last shows the last
+    last = _providers(web, flag="all", sort="name", page=pages + 5)
+    assert _shown(last)["page"] == pages and _rows(last)
+
+
+@pytest.mark.parametrize("query", [
+    {"sort": "rating"}, {"flag": "excellent"}, {"kind": "school"}, {"order": "up"},
+    {"page": "0"}, {"page": "-1"}, {"page": str(MAX_PAGE + 1)}, {"page": "1e3"},
+    {"page": "two"}, {"q": "x" * 101},
+])
+def test_bad_query_values_are_refused(web, query):
+    with _signed_in(web, STAFF) as client:
+        r = client.get("/review/providers", params=query)
+    assert r.status_code == 422, query
+    assert "text/html" in r.headers["content-type"]
+    assert "Dữ liệu chưa hợp lệ" in r.text and "league-providers" not in r.text
+
+
+def test_the_deepest_page_is_answered(web):
+    with _signed_in(web, STAFF) as client:
+        r = client.get("/review/providers", params={"page": MAX_PAGE})
     assert r.status_code == 200
-    assert '<html lang="en">' in r.text
-    assert "Match quality: the detailed review" in r.text
+
+
+# --- languages and the dashboard ----------------------------------------------------------------
+
+
+def test_the_pages_render_in_english(web, db):
+    html = _get(web, "/review", lang="en")
+    assert '<html lang="en">' in html
+    assert "Match quality: the detailed review" in html and "Needs attention" in html
     review = _review(web, db, with_effects=False)
     brier = review["calibration"]["current"]["brier"]["brier"]
-    assert f"{brier:.4f}" in r.text  # English number format: 0.2315
-    assert "Funnel plot" in r.text
-    for w in re.findall(r'<li class="warning">(.*?)</li>', r.text, re.S):
-        assert not re.search(r"[ăđơư]", w)
+    assert f"{brier:.4f}" in html  # English number format: 0.2315
+    assert _warnings(html)
+    for _, text, _ in _warnings(html):
+        assert not re.search(r"[ăđơư]", text)
+    providers = _get(web, "/review/providers", lang="en")
+    assert "Funnel plot" in providers and "Sort by" in providers
+    assert "4. Providers and livelihood models" in providers
 
 
 def test_the_dashboard_and_the_review_show_one_brier_score(web, db):
-    """One definition of calibration (out of fold): the same figure on both pages."""
+    """One definition of calibration (out of fold): the same figure on every page."""
     review = _review(web, db, with_effects=False)
     brier = review["calibration"]["current"]["brier"]["brier"]
     with _signed_in(web, STAFF) as client:
-        dashboard, detail = client.get("/dashboard").text, client.get("/review").text
+        dashboard = client.get("/dashboard").text
+        summary, detail = client.get("/review").text, client.get("/review/calibration").text
     shown = re.search(r'id="calibration-note" data-brier="([^"]*)">(.*?)</p>', dashboard, re.S)
-    assert float(shown.group(1)) == brier == float(_value(detail, "brier-score"))
-    words = f"{brier:.4f}".replace(".", ",")  # Vietnamese: 0,2315 on both pages
-    assert words in shown.group(2) and words in detail
+    assert float(shown.group(1)) == brier == float(_value(detail, "brier-score")) == \
+        float(_value(summary, "brier-score"))
+    words = f"{brier:.4f}".replace(".", ",")  # Vietnamese: 0,2315 on every page
+    assert words in shown.group(2) and words in detail and words in summary
     assert unescape(re.search(r'id="calibration-predictions">(.*?)</p>', dashboard,
                               re.S).group(1)) == Translator("vi").note(
         review["calibration"]["current"]["predictions"])
