@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -37,6 +38,7 @@ from matcher.store.tables import (
 PROPOSED, DISTINCT, MERGED = "proposed", "distinct", "merged"
 #: The merged provider's columns kept to restore it on undo.
 _ROW = ("provider_id", "name", "name_folded", "kind", "place_id", "phone")
+_TIMES = ("created_at", "updated_at")
 
 
 class MergeRefused(Exception):
@@ -169,6 +171,7 @@ def merge(session: Session, keep: str, other: str, actor: Actor) -> int:
                     .values(provider_id=keep))
     session.execute(update(User).where(User.provider_id == other).values(provider_id=keep))
     row = {c: getattr(gone, c) for c in _ROW}
+    row.update({c: as_utc(getattr(gone, c)).isoformat() for c in _TIMES})
     session.delete(gone)
     session.flush()
     session.add(ProviderAlias(alias_id=other, provider_id=keep, alias_name=gone.name))
@@ -203,7 +206,9 @@ def unmerge(session: Session, merge_id: int, actor: Actor) -> None:
                                                              merged=record.merged_id))
     _locked(session, record.kept_id)
     session.execute(delete(ProviderAlias).where(ProviderAlias.alias_id == record.merged_id))
-    session.execute(insert(Provider).values(**record.merged_row))
+    row = dict(record.merged_row)
+    row.update({c: datetime.fromisoformat(row[c]) for c in _TIMES if row.get(c)})
+    session.execute(insert(Provider).values(**row))
     moved = record.moved
     if moved.get("options"):
         session.execute(update(Option).where(Option.option_id.in_(moved["options"]),

@@ -65,3 +65,36 @@ def test_seed_of_a_broken_demo_leaves_the_database_empty(db_url, engine, tmp_pat
     out = run("seed", "--directory", str(tmp_path), db_url=db_url)
     assert out.returncode == 1 and "unknown option OP404" in out.stderr
     assert snapshot(engine) == before
+
+
+def test_providers_duplicates_merge_unmerge_and_distinct(db_url, engine, tmp_path):
+    near = [{"provider_id": "H1", "name": "Tiệm may Hoa", "kind": "trainer",
+             "place": "Hồng Gai", "phone": ""},
+            {"provider_id": "H2", "name": "Tiệm may Hòa", "kind": "trainer",
+             "place": "Hồng Gai", "phone": ""},
+            {"provider_id": "H3", "name": "Tiệm may Hóa", "kind": "trainer",
+             "place": "Hồng Gai", "phone": ""}]
+    out = run("import", "providers", str(write_csv(tmp_path / "p.csv", near)), db_url=db_url)
+    assert out.returncode == 0, out.stderr
+    assert "possible duplicates imported as new" in out.stdout
+    listed = run("providers", "duplicates", "--json", db_url=db_url)
+    pairs = json.loads(listed.stdout)["pairs"]
+    assert {(p["a"]["provider_id"], p["b"]["provider_id"]) for p in pairs} == {
+        ("H1", "H2"), ("H1", "H3")}
+
+    merged = run("providers", "merge", "H1", "H2", db_url=db_url)
+    assert merged.returncode == 0 and "merge 1" in merged.stdout, merged.stderr
+    kept_apart = run("providers", "distinct", "H1", "H3", db_url=db_url)
+    assert kept_apart.returncode == 0, kept_apart.stderr
+    assert "no possible duplicates" in run("providers", "duplicates", db_url=db_url).stdout
+
+    before = snapshot(engine)
+    for args, words in ((("merge", "H1", "H1"), "into itself"),
+                        (("merge", "H1", "H2"), "no provider H2"),
+                        (("unmerge", "7"), "no merge 7")):
+        refused = run("providers", *args, db_url=db_url)
+        assert refused.returncode == 1 and words in refused.stderr, refused.stderr
+        assert "nothing was changed" in refused.stderr
+    assert snapshot(engine) == before
+    undone = run("providers", "unmerge", "1", db_url=db_url)
+    assert undone.returncode == 0 and "undone" in undone.stdout, undone.stderr

@@ -257,16 +257,20 @@ def test_same_provider_id_with_another_name_is_an_error(engine, tmp_path):
     assert "row 2, column provider_id" in error.render()
 
 
-def test_the_closest_known_name_of_the_same_kind_and_place_is_the_same_provider():
-    from matcher.ingest.provider_merge import KnownProvider, find_same_provider
-    from matcher.text import fold
+def test_only_the_same_name_of_the_same_kind_and_place_is_the_same_provider():
+    from matcher.ingest.provider_merge import KnownProvider, same_provider
 
-    known = [KnownProvider("B", fold("May Hồng Hải"), "trainer", "p1"),
-             KnownProvider("A", fold("Cơ sở May Hồng Hà"), "trainer", "p1"),
-             KnownProvider("C", fold("May Hồng Hà"), "employer", "p1"),
-             KnownProvider("D", fold("CS May Hồng Hà"), "trainer", "p2")]
-    # "Hồng Hải" is close too; the exact core wins
-    assert find_same_provider("Công ty TNHH May Hồng Hà", "trainer", "p1", known).provider_id == "A"
-    assert find_same_provider("co so may hong ha", "employer", "p1", known).provider_id == "C"
-    assert find_same_provider("May Hồng Hà", "trainer", "p3", known) is None
-    assert find_same_provider("Sửa xe Minh Khôi", "trainer", "p1", known) is None
+    known = [KnownProvider("B", "May Hồng Hải", "trainer", "p1"),
+             KnownProvider("A", "Cơ sở May Hồng Hà", "trainer", "p1"),
+             KnownProvider("C", "May Hồng Hà", "employer", "p1"),
+             KnownProvider("D", "CS May Hồng Hà", "trainer", "p2")]
+
+    def same(name: str, kind: str, place: str, phone: str | None = None):
+        found = same_provider(KnownProvider("NEW", name, kind, place, phone), known)
+        return found.provider_id if found else None
+
+    assert same("Công ty TNHH May Hồng Hà", "trainer", "p1") == "A"  # legal forms set aside
+    assert same("co so may hong ha", "employer", "p1") == "C"  # typed without diacritics
+    assert same("May Hồng Hà", "trainer", "p3") is None  # another place
+    assert same("May Hồng Hai", "trainer", "p1") is None  # "Hải" typed "Hai": not the same
+    assert same("Sửa xe Minh Khôi", "trainer", "p1") is None
