@@ -11,6 +11,7 @@ from api.routes import (
     model,
     placements,
     plans,
+    provider_merges,
     referrals,
     review,
     suggestions,
@@ -20,5 +21,5 @@ from api.routes import (
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     plans.router, directory.router, capacity.router, referrals.router, imports.router,
-    model.router, review.router, audit_log.router, users.router,
+    provider_merges.router, model.router, review.router, audit_log.router, users.router,
 ]

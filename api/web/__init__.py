@@ -19,13 +19,15 @@ from api.web import (
     pages_auth,
     pages_client,
     pages_provider,
+    pages_providers,
     pages_review,
     pages_staff,
     pages_suggest,
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router, pages_staff.router,
-                pages_review.router, pages_provider.router, pages_account.router,
+                pages_review.router, pages_provider.router, pages_providers.router,
+                pages_account.router,
                 pages_admin.router]
 
 

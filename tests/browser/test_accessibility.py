@@ -54,7 +54,8 @@ def test_social_worker_pages_have_no_serious_accessibility_violations(open_page,
 @pytest.mark.parametrize(("username", "paths"), [
     ("canbo.chuongtrinh", ("/dashboard", "/cohort", "/audit", "/review", "/review/quality",
                            "/review/calibration", "/review/fairness", "/review/providers",
-                           "/staff/accounts", "/account/password")),
+                           "/staff/accounts", "/staff/providers/duplicates",
+                           "/account/password")),
     ("truong.nghe", ("/my/options", "/my/referrals")),
     ("quantri", ("/admin", "/admin/accounts")),
 ])
