@@ -209,14 +209,13 @@ def train(
              "(default 0.005).")] = None,
     force: Annotated[bool, typer.Option(help="Promote even if the candidate is worse.")
                      ] = False,
-    shuffle_labels: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Fit a candidate model on the placements; make it current only if it is not worse
     than the current one on the same held-out placements (exit 3 when not promoted)."""
     from matcher.outcomes.cli import train_command
 
     train_command(as_json=as_json, tolerance_auc=tolerance_auc,
-                  tolerance_brier=tolerance_brier, force=force, shuffle_labels=shuffle_labels)
+                  tolerance_brier=tolerance_brier, force=force)
 
 
 @app.command()

@@ -10,10 +10,17 @@ import subprocess
 import sys
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 
-from matcher.outcomes import load_training_set
-from matcher.outcomes.retrain import holdout_mask, list_versions, retrain
+from matcher.outcomes import fit_model, load_training_set
+from matcher.outcomes.retrain import (
+    holdout_mask,
+    keep_candidate,
+    list_versions,
+    retrain,
+    split_holdout,
+)
 from matcher.store.db import make_engine
 from tests.api import server as srv
 from tests.conftest import seeded_database
@@ -106,13 +113,20 @@ def test_api_outcomes_feed_a_retrain_worse_candidates_wait_restore_brings_back(w
     some_client = client_of[due[0]["placement_id"]]
     assert _suggestion_version(api, user, some_client) == second
 
-    # 3. A deliberately worse candidate (trained on shuffled outcomes) is kept, not promoted.
-    worse = _cli(url, models, "train", "--json", "--shuffle-labels")
-    assert worse.returncode == 3, worse.stderr
-    result = json.loads(worse.stdout)
+    # 3. A deliberately worse candidate (trained on shuffled outcomes) is kept, not promoted
+    # by the same step as retrain's (keep_candidate).
+    split = split_holdout(load_training_set_of(engine))
+    split.train.y = np.random.default_rng(0).permutation(split.train.y)
+    result = keep_candidate(fit_model(split.train), split, model_dir=models).to_dict()
     assert result["promoted"] is False and "not promoted" in result["reason"]
     assert result["comparison"]["candidate"]["roc_auc"] < \
         result["comparison"]["current"]["roc_auc"]
+    assert _current(models) == second
+    # The command line says "not promoted" with exit status 3 (here: a candidate must beat
+    # the current model's ROC AUC by a whole point, which none can).
+    refused = _cli(url, models, "train", "--json", "--tolerance-auc", "-1")
+    assert refused.returncode == 3, refused.stderr
+    assert json.loads(refused.stdout)["promoted"] is False
     assert _current(models) == second
     listed = {v["version"]: v for v in list_versions(models)}
     assert listed[result["candidate_version"]]["promoted"] is False
@@ -166,3 +180,29 @@ def load_training_set_of(engine):
 
     with Session(engine) as session:
         return load_training_set(session)
+
+
+def test_the_promotion_policy_on_its_own():
+    from matcher.outcomes.retrain import judge
+
+    scheme = {"salt": "holdout", "fraction": 0.2}
+    same_loop = {"holdout": scheme}
+    better = judge({"roc_auc": 0.80, "brier": 0.20}, {"roc_auc": 0.78, "brier": 0.21},
+                   same_loop, scheme, current_is_prior=False)
+    assert better.promoted and better.comparable and not better.worse
+    within = judge({"roc_auc": 0.776, "brier": 0.214}, {"roc_auc": 0.78, "brier": 0.21},
+                   same_loop, scheme, current_is_prior=False)
+    assert within.promoted  # inside both tolerances
+    worse = judge({"roc_auc": 0.70, "brier": 0.25}, {"roc_auc": 0.78, "brier": 0.21},
+                  same_loop, scheme, current_is_prior=False)
+    assert not worse.promoted and len(worse.worse) == 2 and "not promoted" in worse.reason
+    forced = judge({"roc_auc": 0.70, "brier": 0.25}, {"roc_auc": 0.78, "brier": 0.21},
+                   same_loop, scheme, current_is_prior=False, force=True)
+    assert forced.promoted and "by force" in forced.reason
+    # A current model trained outside the loop saw the held-out clients: its card's
+    # cross-validated figures are the reference, and the reason says so.
+    other = judge({"roc_auc": 0.75, "brier": 0.22}, {"roc_auc": 0.90, "brier": 0.15},
+                  {"validation": {"roc_auc": 0.74, "brier": 0.225}}, scheme,
+                  current_is_prior=False)
+    assert other.promoted and not other.comparable
+    assert other.compared_with["roc_auc"] == 0.74 and "cross-validated" in other.reason

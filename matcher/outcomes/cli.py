@@ -23,7 +23,6 @@ def train_command(
     tolerance_auc: float | None = None,
     tolerance_brier: float | None = None,
     force: bool = False,
-    shuffle_labels: bool = False,
 ) -> None:
     """Fit a candidate on every placement with an outcome; make it current only if it is
     not worse than the current model on the same held-out placements."""
@@ -37,7 +36,7 @@ def train_command(
         result = retrain(engine, model_dir=get_settings().model_dir, progress=not as_json,
                          tolerance_auc=TOLERANCE_AUC if tolerance_auc is None else tolerance_auc,
                          tolerance_brier=TOLERANCE_BRIER if tolerance_brier is None
-                         else tolerance_brier, force=force, shuffle_labels=shuffle_labels)
+                         else tolerance_brier, force=force)
     except NoHistory as exc:
         _fail(str(exc))
     except ModelError as exc:

@@ -56,8 +56,8 @@ TOLERANCE_BRIER = 0.005
 MIN_HOLDOUT = 30
 
 __all__ = [
-    "HOLDOUT_FRACTION", "RetrainResult", "holdout_mask", "list_versions", "restore",
-    "retrain", "score_on",
+    "HOLDOUT_FRACTION", "HoldoutSplit", "Judgement", "RetrainResult", "holdout_mask", "judge",
+    "keep_candidate", "list_versions", "restore", "retrain", "score_on", "split_holdout",
 ]
 
 
@@ -99,94 +99,146 @@ def score_on(model: OutcomeModel | PriorModel, data: TrainingSet) -> dict[str, A
             "rows": int(len(y))}
 
 
+@dataclass(frozen=True)
+class HoldoutSplit:
+    """The placements a candidate trains on and those it is judged on."""
+
+    train: TrainingSet
+    test: TrainingSet
+    scheme: dict[str, Any]  # which clients are held out, as the card records it
+
+
+def split_holdout(data: TrainingSet, fraction: float = HOLDOUT_FRACTION) -> HoldoutSplit:
+    """The held-out clients' placements apart from the rest; raises NoHistory when too few
+    held-out placements (or only one outcome) remain to compare models on."""
+    from . import NoHistory
+
+    held = holdout_mask(data.client_ids, fraction)
+    test, train = data.subset(held), data.subset(~held)
+    if len(test) < MIN_HOLDOUT or len(np.unique(test.y)) < 2:
+        raise NoHistory(f"{len(test)} held-out placements with an outcome; at least "
+                        f"{MIN_HOLDOUT} with both outcomes are needed to compare models")
+    scheme = {"salt": HOLDOUT_SALT, "fraction": fraction,
+              "rule": "clients whose sha256(salt:client_id) falls in the lowest "
+                      "fraction of the range"}
+    return HoldoutSplit(train, test, scheme)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The promotion policy's answer."""
+
+    promoted: bool
+    reason: str
+    compared_with: dict[str, Any]  # the figures the candidate was held against
+    comparable: bool  # both judged on the same held-out placements
+    worse: tuple[str, ...]  # in what the candidate was worse
+
+
+def judge(candidate: dict[str, Any], current: dict[str, Any], current_card: dict[str, Any],
+          scheme: dict[str, Any], *, current_is_prior: bool,
+          tolerance_auc: float = TOLERANCE_AUC, tolerance_brier: float = TOLERANCE_BRIER,
+          force: bool = False) -> Judgement:
+    """Promote the candidate unless it is worse than the current model on ROC AUC or Brier
+    score beyond the tolerances (or when forced). ``candidate`` and ``current`` are their
+    scores on the held-out placements; a current model that was not trained by this loop
+    (its card has another hold-out scheme) saw those placements, so it is judged by the
+    cross-validated figures of its card instead."""
+    comparable = current_is_prior or current_card.get("holdout") == scheme
+    ref = current
+    if not comparable:
+        cv = current_card.get("validation") or {}
+        if isinstance(cv.get("roc_auc"), int | float) and \
+                isinstance(cv.get("brier"), int | float):
+            ref = {"roc_auc": float(cv["roc_auc"]), "brier": float(cv["brier"]),
+                   "source": "the current model's cross-validated figures (its card)"}
+    d_auc = candidate["roc_auc"] - ref["roc_auc"]
+    d_brier = candidate["brier"] - ref["brier"]
+    worse = []
+    if not d_auc >= -tolerance_auc:
+        worse.append(f"ROC AUC {candidate['roc_auc']:.4f} < current "
+                     f"{ref['roc_auc']:.4f} − {tolerance_auc}")
+    if not d_brier <= tolerance_brier:
+        worse.append(f"Brier {candidate['brier']:.4f} > current "
+                     f"{ref['brier']:.4f} + {tolerance_brier}")
+    promoted = force or not worse
+    if worse and force:
+        reason = "promoted by force although " + "; ".join(worse)
+    elif worse:
+        reason = "not promoted: the candidate is worse on the held-out placements: " \
+                 + "; ".join(worse)
+    else:
+        reason = ("promoted: not worse than the current model on the same held-out "
+                  f"placements (ROC AUC {d_auc:+.4f}, Brier {d_brier:+.4f})")
+    if not comparable:
+        reason += (". Note: the current model was trained on the held-out clients too, "
+                   "so it was judged by its cross-validated figures, not on the same "
+                   "placements")
+    return Judgement(promoted, reason, ref, bool(comparable), tuple(worse))
+
+
 def retrain(source: Session | Engine, *, model_dir: Path,
             holdout_fraction: float = HOLDOUT_FRACTION,
             tolerance_auc: float = TOLERANCE_AUC, tolerance_brier: float = TOLERANCE_BRIER,
             force: bool = False, now: datetime | None = None,
-            shuffle_labels: bool = False, progress: bool = False) -> RetrainResult:
+            progress: bool = False) -> RetrainResult:
     """Fit a candidate, compare it with the current model on the same held-out placements,
     promote it only if it is not worse (see the module docstring).
 
-    ``shuffle_labels`` (a test hook) trains the candidate on permuted outcomes: a
-    deliberately worse model. Raises :class:`~matcher.outcomes.NoHistory` when there is too
-    little history, :class:`ModelError` when the current model fails its checks.
+    Raises :class:`~matcher.outcomes.NoHistory` when there is too little history,
+    :class:`ModelError` when the current model fails its checks.
     """
-    from . import NoHistory, _progress, _session, current_model, fit_model, save_model
+    from . import _progress, _session, fit_model
 
-    model_dir = Path(model_dir)
     with _progress(progress) as step:
         with _session(source) as session:
             data = load_training_set(session)
         step("load")
-        held = holdout_mask(data.client_ids, holdout_fraction)
-        test, train = data.subset(held), data.subset(~held)
-        if len(test) < MIN_HOLDOUT or len(np.unique(test.y)) < 2:
-            raise NoHistory(f"{len(test)} held-out placements with an outcome; at least "
-                            f"{MIN_HOLDOUT} with both outcomes are needed to compare models")
-        if shuffle_labels:
-            train.y = np.random.default_rng(0).permutation(train.y)
-        current = current_model(model_dir)
-        before = None if current.is_prior else current.version
-        candidate = fit_model(train, now=now, step=step)
-        cand_scores, cur_scores = score_on(candidate, test), score_on(current, test)
-        current_card = {} if current.is_prior else dict(
-            current.card.to_dict() if hasattr(current.card, "to_dict") else current.card)
-        scheme = {"salt": HOLDOUT_SALT, "fraction": holdout_fraction,
-                  "rule": "clients whose sha256(salt:client_id) falls in the lowest "
-                          "fraction of the range"}
-        comparable = current.is_prior or current_card.get("holdout") == scheme
-        # A current model that saw the held-out clients is judged by its own cross-validated
-        # (out-of-fold) figures from its card instead of its in-sample held-out ones.
-        ref = cur_scores
-        if not comparable:
-            cv = current_card.get("validation") or {}
-            if isinstance(cv.get("roc_auc"), int | float) and \
-                    isinstance(cv.get("brier"), int | float):
-                ref = {"roc_auc": float(cv["roc_auc"]), "brier": float(cv["brier"]),
-                       "source": "the current model's cross-validated figures (its card)"}
-        d_auc = cand_scores["roc_auc"] - ref["roc_auc"]
-        d_brier = cand_scores["brier"] - ref["brier"]
-        worse = []
-        if not d_auc >= -tolerance_auc:
-            worse.append(f"ROC AUC {cand_scores['roc_auc']:.4f} < current "
-                         f"{ref['roc_auc']:.4f} − {tolerance_auc}")
-        if not d_brier <= tolerance_brier:
-            worse.append(f"Brier {cand_scores['brier']:.4f} > current "
-                         f"{ref['brier']:.4f} + {tolerance_brier}")
-        promoted = force or not worse
-        if worse and force:
-            reason = "promoted by force although " + "; ".join(worse)
-        elif worse:
-            reason = "not promoted: the candidate is worse on the held-out placements: " \
-                     + "; ".join(worse)
-        else:
-            reason = ("promoted: not worse than the current model on the same held-out "
-                      f"placements (ROC AUC {d_auc:+.4f}, Brier {d_brier:+.4f})")
-        if not comparable:
-            reason += (". Note: the current model was trained on the held-out clients too, "
-                       "so it was judged by its cross-validated figures, not on the same "
-                       "placements")
-        comparison = {
-            "held_out_placements": int(len(test)), "held_out_clients": test.n_clients,
-            "train_placements": int(len(train)), "holdout": scheme,
-            "candidate": cand_scores, "current": {"version": current.version, **cur_scores},
-            "tolerance": {"roc_auc": tolerance_auc, "brier": tolerance_brier},
-            "compared_with": ref, "comparable": bool(comparable),
-            "forced": bool(force and bool(worse)),
-            "shuffled_labels": bool(shuffle_labels),
-        }
-        candidate.card = replace(candidate.card, extra={
-            **candidate.card.extra, "holdout": scheme,
-            "held_out": cand_scores,
-            "retraining": {"compared_with": current.version, "promoted": promoted,
-                           "reason": reason, "comparison": comparison}})
-        card = save_model(candidate, model_dir, make_current=False)
+        split = split_holdout(data, holdout_fraction)
+        candidate = fit_model(split.train, now=now, step=step)
+        result = keep_candidate(candidate, split, model_dir=Path(model_dir),
+                                tolerance_auc=tolerance_auc, tolerance_brier=tolerance_brier,
+                                force=force)
         step("write")
-        if promoted:
-            set_current(model_dir, card.version)
+    return result
+
+
+def keep_candidate(candidate: OutcomeModel, split: HoldoutSplit, *, model_dir: Path,
+                   tolerance_auc: float = TOLERANCE_AUC,
+                   tolerance_brier: float = TOLERANCE_BRIER,
+                   force: bool = False) -> RetrainResult:
+    """Score a fitted candidate and the current model on ``split.test``, apply
+    :func:`judge`, store the candidate with the decision in its card, and make it current
+    if promoted."""
+    from . import current_model, save_model
+
+    current = current_model(model_dir)
+    before = None if current.is_prior else current.version
+    cand_scores, cur_scores = score_on(candidate, split.test), score_on(current, split.test)
+    current_card = {} if current.is_prior else dict(
+        current.card.to_dict() if hasattr(current.card, "to_dict") else current.card)
+    verdict = judge(cand_scores, cur_scores, current_card, split.scheme,
+                    current_is_prior=current.is_prior, tolerance_auc=tolerance_auc,
+                    tolerance_brier=tolerance_brier, force=force)
+    comparison = {
+        "held_out_placements": int(len(split.test)), "held_out_clients": split.test.n_clients,
+        "train_placements": int(len(split.train)), "holdout": split.scheme,
+        "candidate": cand_scores, "current": {"version": current.version, **cur_scores},
+        "tolerance": {"roc_auc": tolerance_auc, "brier": tolerance_brier},
+        "compared_with": verdict.compared_with, "comparable": verdict.comparable,
+        "forced": bool(force and verdict.worse),
+    }
+    candidate.card = replace(candidate.card, extra={
+        **candidate.card.extra, "holdout": split.scheme, "held_out": cand_scores,
+        "retraining": {"compared_with": current.version, "promoted": verdict.promoted,
+                       "reason": verdict.reason, "comparison": comparison}})
+    card = save_model(candidate, model_dir, make_current=False)
+    if verdict.promoted:
+        set_current(model_dir, card.version)
     after = read_current_record(model_dir).get("version")
-    return RetrainResult(promoted=promoted, reason=reason, candidate=card.to_dict(),
-                         current_before=before, current_after=after, comparison=comparison)
+    return RetrainResult(promoted=verdict.promoted, reason=verdict.reason,
+                         candidate=card.to_dict(), current_before=before, current_after=after,
+                         comparison=comparison)
 
 
 def restore(model_dir: Path, version: str | None = None) -> dict[str, Any]:
