@@ -204,10 +204,3 @@ def eligible_pairs(clients: PairClients, options: Options, distance_km: np.ndarr
     for rule in RULES:
         eligible &= ~np.asarray(rule.excludes(clients, options, distance_km, age), dtype=bool)
     return eligible
-
-
-def explain(client: ClientProfile, option: pd.Series, distance_km: float,
-            on: date | None = None) -> list[Rule]:
-    """The rules that exclude one option for one client; empty when it is eligible."""
-    frame = option.to_frame().T.reset_index(drop=True)
-    return check(client, frame, np.array([distance_km]), on).reasons(0)

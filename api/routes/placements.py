@@ -25,8 +25,8 @@ from api.routes.clients import ClientId, may_see, visible_client
 from api.routes.suggestions import SuggestionId, visible_suggestion
 from api.routing import ReleasingRoute
 from api.schemas.bounds import Offset, page_limit
-from api.schemas.clients import (
-    ID_PATTERN,
+from api.schemas.clients import ID_PATTERN, PlacementStatusName
+from api.schemas.placements import (
     CheckOut,
     DecisionIn,
     DecisionOut,
@@ -37,7 +37,6 @@ from api.schemas.clients import (
     PlacementDetail,
     PlacementOut,
     PlacementPage,
-    PlacementStatusName,
 )
 from matcher.catalog import load_profile
 from matcher.store import generations

@@ -23,8 +23,8 @@ from api.matching import cache
 from api.routes.clients import ClientId, check_registered, may_see, visible_profile
 from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath
-from api.schemas.clients import (
-    ID_PATTERN,
+from api.schemas.clients import ID_PATTERN
+from api.schemas.suggestions import (
     DecisionRecord,
     ExplainOut,
     ProfileSuggestIn,

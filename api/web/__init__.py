@@ -16,16 +16,19 @@ from api.web import (
     errors,
     pages_account,
     pages_admin,
+    pages_audit,
     pages_auth,
     pages_client,
+    pages_cohort,
+    pages_dashboard,
     pages_provider,
     pages_providers,
     pages_review,
-    pages_staff,
     pages_suggest,
 )
 
-PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router, pages_staff.router,
+PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router,
+                pages_dashboard.router, pages_cohort.router, pages_audit.router,
                 pages_review.router, pages_provider.router, pages_providers.router,
                 pages_account.router,
                 pages_admin.router]

@@ -25,7 +25,8 @@ from api.routes.placements import add_followup, client_followups, client_placeme
 from api.routes.suggestions import explain
 from api.routing import ReleasingRoute
 from api.schemas.bounds import MAX_OFFSET
-from api.schemas.clients import ClientCreate, FollowUpIn, age_on
+from api.schemas.clients import ClientCreate, age_on
+from api.schemas.placements import FollowUpIn
 from api.web.forms import FormFields, blank_to_none, checked, field_errors, problem_text
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need

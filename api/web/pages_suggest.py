@@ -27,7 +27,9 @@ from api.routes.referrals import referral_preview
 from api.routes.suggestions import read_suggestion, suggest_for_client, visible_suggestion
 from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath
-from api.schemas.clients import MAX_TRAVEL_KM, DecisionIn, OutcomeIn, SuggestIn
+from api.schemas.clients import MAX_TRAVEL_KM
+from api.schemas.placements import DecisionIn, OutcomeIn
+from api.schemas.suggestions import SuggestIn
 from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
 from api.web.pages_client import option_names
 from api.web.render import render, translator

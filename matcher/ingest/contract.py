@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 
 from matcher import domain
@@ -237,8 +236,3 @@ CONTRACT: dict[str, list[Column]] = {
     "placements": Placements,
     "followups": Followups,
 }
-
-
-@lru_cache
-def columns_by_name(kind: str) -> dict[str, Column]:
-    return {c.name: c for c in CONTRACT[kind]}

@@ -271,7 +271,8 @@ def _arrive(session: Any, caller: Any, client_id: str, run: DeskRun, behaviour: 
     from api.errors import Problem
     from api.routes.placements import decide
     from api.routes.suggestions import suggest_for_client
-    from api.schemas.clients import DecisionIn, SuggestIn
+    from api.schemas.placements import DecisionIn
+    from api.schemas.suggestions import SuggestIn
 
     out = suggest_for_client(client_id, SuggestIn(top=TOP), session, caller)
     run.model_version, run.prior_only = out.model_version, out.prior_only

@@ -31,7 +31,7 @@ def learn_from(stage: Stage, engine: Any, caller: Any, placed: list[tuple[str, s
     """Record drawn outcomes of ``placed`` (client, option, placement id), then retrain."""
     # The API's own outcome route, imported here for the reason given in desk.run_desk.
     from api.routes.placements import record_outcome
-    from api.schemas.clients import OutcomeIn
+    from api.schemas.placements import OutcomeIn
     from matcher.simulation.desk import api_threads_finished
     from matcher.store.db import session_factory
 

@@ -1,21 +1,19 @@
-"""The programme staff's pages: the dashboard, cohort plans, the audit log.
+"""Programme staff's cohort plans (/cohort): pick clients (searched by POST: a name or group
+never appears in a URL) or upload a file of client ids, set a budget, see the plan, commit it
+(all seats or none), download it as Excel.
 
-Every page calls the API's own route functions (api.routes.plans, api.routes.audit_log)
-with the signed-in caller, so it can do exactly what that user's token could, and is
-audited the same way. Searches that involve a client's name or group are POSTed: they never
-appear in a URL. The dashboard's numbers come from :mod:`matcher.dashboard`; the charts are
-drawn here as inline SVG (:mod:`api.web.charts`).
+Every page calls the API's own route functions (api.routes.plans) with the signed-in caller,
+so it can do exactly what that user's token could, and is audited the same way.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
@@ -24,20 +22,15 @@ from sqlalchemy.orm import Session
 from api import audit
 from api.deps import Caller, SessionDep, SettingsDep
 from api.errors import Problem
-from api.reviewing import keeper
-from api.routes.audit_log import audit_log
 from api.routes.clients import name_or_id
 from api.routes.directory import place_name
 from api.routes.plans import commit_plan, create_plan, get_plan, list_plans
 from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, flag
 from api.schemas.plans import MAX_COHORT, PlanRequest
-from api.web import charts
 from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher import dashboard as numbers
-from matcher.clock import VIETNAM, in_vietnam
 from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
@@ -51,110 +44,6 @@ from matcher.trades import load_trade_index
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
 SEARCH_LIMIT = 50
-AUDIT_PAGE = 50
-KIND_COLOURS = dict(zip(numbers.KINDS, charts.COLOURS, strict=False))
-
-
-# --- dashboard -------------------------------------------------------------------------------
-
-
-@router.get("/dashboard")
-def dashboard_page(request: Request, caller: PageCaller, session: SessionDep,
-                   settings: SettingsDep):
-    need(caller, "programme_staff")
-    review = keeper.view(session, settings.model_dir, with_effects=False).review
-    data = numbers.dashboard(session, review)
-    audit.record(session, caller, "read", "dashboard", None)
-    session.commit()
-    t = translator(request)
-    return render(request, "staff/dashboard.html", caller, data=data, charts=_charts(t, data))
-
-
-def _charts(t: Translator, data: dict[str, Any]) -> dict[str, Any]:
-    """Each chart's markup, or None when there is nothing to draw yet."""
-    count = t.number
-
-    def pct(v: float) -> str:
-        return t.percent(v)
-
-    def words(key: str, columns: list[str]) -> charts.Words:
-        return charts.Words(t(f"staff.chart.{key}.title"), t(f"staff.chart.{key}.desc"),
-                            t("staff.chart.table"), columns)
-
-    rate_cols = [t("staff.col.rate"), t("staff.col.ci_low"), t("staff.col.ci_high"),
-                 t("staff.col.n")]
-    out: dict[str, Any] = {}
-
-    months = data["by_month"]
-    kinds = [charts.Series(t(f"enum.kind.{k}"), [m[k] for m in months], KIND_COLOURS[k])
-             for k in numbers.KINDS]
-    out["by_month"] = charts.column_chart(
-        "chart-months", words("months", [t("staff.col.month"), *(s.label for s in kinds),
-                                         t("staff.col.total")]),
-        [_month(t, m["month"]) for m in months], kinds, fmt=count,
-        ticks=[m["month"][:4] if m["month"].endswith("-01") or i == 0 else ""
-               for i, m in enumerate(months)]) if months else None
-
-    def intervals(key: str, rows: list[dict[str, Any]], label) -> Any:
-        if not rows:
-            return None
-        points = [charts.Interval(label(r), r["rate"], r["ci_low"], r["ci_high"], r["n"])
-                  for r in rows]
-        return charts.interval_chart(f"chart-{key}", words(key, [t(f"staff.col.{key}"),
-                                                                 *rate_cols]),
-                                     points, fmt=pct, count=count)
-
-    out["by_group"] = intervals("group", data["by_group"],
-                                lambda r: t(f"enum.group.{r['key']}")
-                                if t.has(f"enum.group.{r['key']}") else r["key"])
-    out["by_place"] = intervals("place", data["by_place"], lambda r: r["key"])
-    out["by_provider"] = intervals("provider", data["by_provider"], lambda r: r["name"])
-
-    cal = data["calibration"]["bins"] if data["calibration"] else []
-    out["calibration"] = charts.calibration_chart(
-        "chart-calibration",
-        words("calibration", [t("staff.col.predicted"), t("staff.col.observed"),
-                              t("staff.col.ci_low"), t("staff.col.ci_high"), t("staff.col.n")]),
-        [charts.Point(b["mean_predicted"], b["observed"], b["ci_low"], b["ci_high"], b["n"])
-         for b in cal], fmt=pct, count=count,
-        axis=(t("staff.col.predicted"), t("staff.col.observed"))) if cal else None
-
-    declines = data["declines"]
-    out["declines"] = charts.bar_chart(
-        "chart-declines", words("declines", [t("staff.col.reason"), t("staff.col.declined")]),
-        [t(f"enum.reason.{r['reason_code']}") if t.has(f"enum.reason.{r['reason_code']}")
-         else r["reason_code"] for r in declines],
-        [charts.Series(t("staff.col.declined"), [r["n"] for r in declines])],
-        fmt=count) if declines else None
-
-    # "Other trades" gathers dozens of small ones: drawn beside the top 15, it would
-    # flatten every other bar. The top 15 are shown (the chart's description says so).
-    seats = [r for r in data["seats"] if r["key"] != "other"]
-    trades = load_trade_index()
-
-    def trade_name(key: str) -> str:
-        if key not in trades:
-            return t("staff.other")
-        trade = trades.get(key)
-        return trade.name_vi if t.lang == "vi" else trade.name_en
-
-    parts = [charts.Series(t("staff.col.filled"), [r["filled"] for r in seats],
-                           charts.COLOURS[0]),
-             charts.Series(t("staff.col.empty"), [r["empty"] for r in seats], charts.LIGHT)]
-    out["seats"] = charts.bar_chart(
-        "chart-seats", words("seats", [t("staff.col.trade"), *(p.label for p in parts),
-                                       t("staff.col.total")]),
-        [trade_name(r["key"]) for r in seats], parts, fmt=count) if seats else None
-    return out
-
-
-def _month(t: Translator, month: str) -> str:
-    year, mm = month.split("-")
-    return f"{mm}/{year}" if t.lang == "vi" else month
-
-
-# --- cohort plans ------------------------------------------------------------------------------
-
 
 @router.get("/cohort")
 def cohort_page(request: Request, caller: PageCaller, session: SessionDep):
@@ -461,57 +350,3 @@ def _plan_view(request: Request, caller: Caller, session: Session, plan_id: int,
     return render(request, "staff/plan.html", caller, plan=plan, rows=rows,
                   unassigned=unassigned, baselines=baselines, status=status, pricing=pricing,
                   just_committed=just_committed, commit_error=commit_error)
-
-
-# --- audit log ----------------------------------------------------------------------------------
-
-
-@router.get("/audit")
-def audit_page(request: Request, caller: PageCaller, session: SessionDep,
-               actor: Annotated[str, Query(max_length=100)] = "",
-               action: Annotated[str, Query(max_length=32)] = "",
-               entity: Annotated[str, Query(max_length=32)] = "",
-               date_from: Annotated[str, Query(alias="from", max_length=10)] = "",
-               date_to: Annotated[str, Query(alias="to", max_length=10)] = "",
-               page: Annotated[int, Query(ge=1, le=100_000)] = 1):
-    need(caller, "programme_staff")
-    t = translator(request)
-    error = None
-    since = until = None
-    try:
-        if date_from:
-            since = datetime.combine(date.fromisoformat(date_from), time(), VIETNAM)
-        if date_to:
-            until = datetime.combine(date.fromisoformat(date_to) + timedelta(days=1), time(),
-                                     VIETNAM)
-    except ValueError:
-        error = t("staff.audit.bad_date")
-    entries = [] if error else audit_log(
-        session, caller, entity=entity.strip() or None, entity_id=None,
-        user=actor.strip() or None, action=action.strip() or None, since=since, until=until,
-        limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
-    session.rollback()
-    more = len(entries) > AUDIT_PAGE
-    rows = [{"at": in_vietnam(e.at), "actor": e.actor,
-             "action": e.action, "entity": e.entity, "entity_id": e.entity_id or "",
-             "source": e.source or "", "detail": _detail(e.detail)}
-            for e in entries[:AUDIT_PAGE]]
-    filters = {"actor": actor, "action": action, "entity": entity, "from": date_from,
-               "to": date_to}
-    return render(request, "staff/audit.html", caller, rows=rows, filters=filters, page=page,
-                  more=more, error=error, status=422 if error else 200,
-                  query={k: v for k, v in filters.items() if v})
-
-
-def _detail(detail: dict[str, Any] | None) -> str:
-    """An entry's detail as short text: counts and ids, as the writers stored them."""
-    if not detail:
-        return ""
-    parts = []
-    for key, value in detail.items():
-        if isinstance(value, list):
-            shown = ", ".join(str(v) for v in value[:5])
-            value = f"[{shown}{', …' if len(value) > 5 else ''}]"
-        parts.append(f"{key}: {value}")
-    return "; ".join(parts)
-
