@@ -1,4 +1,4 @@
-"""Possible duplicate providers, decided by programme staff or an admin (issue 18).
+"""Possible duplicate providers, decided by programme staff or an admin.
 
 An import never joins two providers that only look alike: it proposes the pair. Here a
 person lists the proposals, merges a pair (one transaction, audited) or keeps it apart, and

@@ -1,11 +1,11 @@
 """The estimator: pair terms, a ColumnTransformer, and a sign-constrained logistic regression.
 
-The model was boosted trees (8 leaves, 80 rounds, monotonic constraints) until issue 3's
-backtests: on synthetic worlds of 2,700 placements the trees' calibrated scores moved with a
-met wish by a third of its true effect and with the distance by a fifth, and cohort plans
-built on them captured 49–63% of the oracle's gain over a random plan. The linear model of
-:mod:`.linear` captures 68–78% on the same worlds, with a better cross-validated ROC AUC
-(0.65 against 0.62) and Brier score (``bench/bench_backtest.py``).
+Linear rather than boosted trees (8 leaves, 80 rounds, monotonic constraints): on synthetic
+worlds of 2,700 placements the trees' calibrated scores moved with a met wish by a third of
+its true effect and with the distance by a fifth, and cohort plans built on them captured
+49–63% of the oracle's gain over a random plan. The linear model of :mod:`.linear` captures
+68–78% on the same worlds, with a better cross-validated ROC AUC (0.65 against 0.62) and
+Brier score (``bench/bench_backtest.py``).
 """
 
 from __future__ import annotations
