@@ -282,10 +282,12 @@ def _area_table(context: FeatureContext, is_job: np.ndarray, district: np.ndarra
 def client_features(client: ClientProfile, prepared: PreparedOptions, *,
                     distance_km: np.ndarray, wish: WishIndex,
                     on: date | None = None) -> pd.DataFrame:
-    """Features of one client against every prepared option, in :data:`FEATURES` order.
+    """Features of one client against every prepared option, in :data:`FEATURES` order: a
+    cohort of one for :func:`pair_features`.
 
-    The fast path of the suggestions: the client's values are broadcast over the options,
-    and the wish match is one gather from the client's credited wish vector.
+    Only a model that cannot be split into per-client, per-option and per-pair parts is
+    scored from these frames (the engine's whole-frame path; :mod:`matcher.outcomes.split`
+    scores the others without building them), and the explanations read them.
 
     Parameters
     ----------
@@ -302,52 +304,31 @@ def client_features(client: ClientProfile, prepared: PreparedOptions, *,
     -------
     DataFrame of shape (n_options, len(FEATURES))
     """
-    n = len(prepared)
-    side = describe_client(client, wish)
-    data = {k: _repeat(v[0], n) for k, v in side.columns.items()}
-    data["age"] = np.full(n, side.ages(on or date.today())[0])
-    data.update(prepared.columns)
-    data.update(side.pair_columns(
-        np.zeros(n, dtype=np.intp), prepared.trade_rows, distance_km,
-        sign_language=prepared.sign_language, women_only=prepared.women_only,
-        accepts_records=prepared.accepts_records, hazardous=prepared.hazardous))
-    data.update(prepared.area(side.district[0], side.rural[0]))
-    return _frame(data, n)
+    return _features(describe_client(client, wish), prepared,
+                     np.zeros(len(prepared), dtype=np.intp), distance_km, on or date.today())
 
 
 def describe_client(client: ClientProfile, wish: WishIndex) -> ClientSide:
-    """One client's :class:`ClientSide` (one row), straight from the profile.
+    """One client's :class:`ClientSide` (one row): :func:`describe_clients`'s encoding, read
+    straight from the profile (a one-row frame would cost pandas' set-up, about a
+    millisecond, on every suggestion)."""
+    def one(value: Any, dtype: Any) -> np.ndarray:
+        return np.array([value], dtype=dtype)
 
-    The same values :func:`describe_clients` reads from a frame; a one-row frame would cost
-    pandas' set-up (about a millisecond) on every suggestion. Tests hold the two equal
-    (tests/engine/test_cohort_batch.py: a cohort's P and wish match equal one client's)."""
-    interests = wish.credited(wish.vectors([client.interests or ""]))
-    skills = wish.credited(wish.vectors([client.skills or ""]))
-    both = np.maximum(interests, skills)
-    travel = np.nan if client.max_travel_km is None else float(client.max_travel_km)
-    text = {"gender": client.gender, "group": client.group,
-            "disability": client.disability or "none"}
-    columns = {k: _repeat(v, 1) for k, v in text.items()}
-    columns.update({k: np.array([v], dtype=float) for k, v in {
-        "education": EDUCATION_LEVEL.get(client.education or "", np.nan),
-        "max_travel_km": travel,
-        "needs_women_only": float(client.needs_women_only),
-        "household_poor": float(client.household_poor),
-        "ethnic_minority": float(client.ethnic_minority),
-        "married": float(client.married),
-        "prior_income_vnd_month": np.nan if client.prior_income_vnd_month is None
-        else float(client.prior_income_vnd_month),
-        "wish_stated": float(both[0, :-1].max() > 0),
-    }.items()})
-    district, rural = district_codes([client.place_id])
-    return ClientSide(
-        columns=columns, born=np.array([client.birth_date], dtype="datetime64[D]"),
-        both=both, skills=skills, travel_limit=np.array([client.travel_limit_km]),
-        deaf=np.array([client.disability == "deaf"]),
-        needs_women_only=np.array([bool(client.needs_women_only)]),
-        has_record=np.array([client.group in _RECORD_GROUPS]),
-        hazard_prone=np.array([client.disability in _HAZARD_DISABILITIES]),
-        district=district, rural=rural)
+    return _describe(ClientColumns(
+        interests=one(client.interests or "", object), skills=one(client.skills or "", object),
+        gender=one(client.gender, object), group=one(client.group, object),
+        disability=one(client.disability or "none", object),
+        education=one(client.education or "", object),
+        max_travel_km=one(np.nan if client.max_travel_km is None else client.max_travel_km,
+                          float),
+        prior_income_vnd_month=one(np.nan if client.prior_income_vnd_month is None
+                                   else client.prior_income_vnd_month, float),
+        needs_women_only=one(bool(client.needs_women_only), bool),
+        household_poor=one(bool(client.household_poor), bool),
+        ethnic_minority=one(bool(client.ethnic_minority), bool),
+        married=one(bool(client.married), bool),
+        born=one(client.birth_date, "datetime64[D]"), place_ids=[client.place_id]), wish)
 
 
 # --- row-aligned pairs (training) ----------------------------------------------------------
@@ -393,7 +374,14 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
         n = len(rows)
     if len(options) != n:
         raise ValueError(f"{n} clients but {len(options)} options: pairs must be aligned")
-    side = describe_clients(clients, wish)
+    return _features(describe_clients(clients, wish), options, rows, distance_km, on)
+
+
+def _features(side: ClientSide, options: PreparedOptions, rows: np.ndarray,
+              distance_km: np.ndarray, on: date | Iterable[Any]) -> pd.DataFrame:
+    """The one assembly of the feature frame: pair i is client ``rows[i]`` of ``side`` with
+    option i of ``options``."""
+    n = len(rows)
     client_side = {k: v[rows] for k, v in side.columns.items()}
     client_side["age"] = _age_years(side.born[rows], on, n)
     pair = side.pair_columns(rows, options.trade_rows, distance_km,
@@ -448,40 +436,74 @@ class ClientSide:
             women_only=women_only, accepts_records=accepts_records, hazardous=hazardous)
 
 
+@dataclass(frozen=True)
+class ClientColumns:
+    """A client's (or each client's) recorded values, cleaned: text with its default, numbers
+    with NaN for missing, flags as booleans. What :func:`_describe` encodes."""
+
+    interests: np.ndarray
+    skills: np.ndarray
+    gender: np.ndarray
+    group: np.ndarray
+    disability: np.ndarray
+    education: np.ndarray
+    max_travel_km: np.ndarray
+    prior_income_vnd_month: np.ndarray
+    needs_women_only: np.ndarray
+    household_poor: np.ndarray
+    ethnic_minority: np.ndarray
+    married: np.ndarray
+    born: np.ndarray  # datetime64[D]
+    place_ids: Any
+
+
 def describe_clients(clients: pd.DataFrame, wish: WishIndex) -> ClientSide:
     """Each client of a frame with :data:`matcher.catalog.CLIENT_COLUMNS`, described once."""
-    # Many clients share a phrase: wish vectors per distinct text.
-    interests = _text_vectors(wish, clients["interests"])
-    skills = _text_vectors(wish, clients["skills"])
+    return _describe(ClientColumns(
+        interests=_text(clients["interests"]), skills=_text(clients["skills"]),
+        gender=_text(clients["gender"]), group=_text(clients["group_code"]),
+        disability=_text(clients["disability"], default="none"),
+        education=_text(clients["education"]),
+        max_travel_km=_number(clients["max_travel_km"]),
+        prior_income_vnd_month=_number(clients["prior_income_vnd_month"]),
+        needs_women_only=_bool(clients["needs_women_only"]),
+        household_poor=_bool(clients["household_poor"]),
+        ethnic_minority=_bool(clients["ethnic_minority"]), married=_bool(clients["married"]),
+        born=pd.to_datetime(pd.Series(clients["birth_date"])).to_numpy("datetime64[D]"),
+        place_ids=clients["place_id"]), wish)
+
+
+def _describe(c: ClientColumns, wish: WishIndex) -> ClientSide:
+    """The one encoding of clients, for one client's suggestions and a cohort's plan alike."""
+    interests = _text_vectors(wish, c.interests)
+    skills = _text_vectors(wish, c.skills)
     both = np.maximum(interests, skills)
-    disability = _text(clients["disability"], default="none")
-    group = _text(clients["group_code"])
-    travel = _number(clients["max_travel_km"])
-    needs_women_only = _bool(clients["needs_women_only"])
-    district, rural = district_codes(clients["place_id"])
+    district, rural = district_codes(c.place_ids)
     columns = {
-        "gender": _text(clients["gender"]),
-        "group": group,
-        "disability": disability,
-        "education": pd.Series(_text(clients["education"])).map(EDUCATION_LEVEL)
-        .to_numpy(float),
-        "max_travel_km": travel,
-        "needs_women_only": needs_women_only.astype(float),
-        "household_poor": _bool(clients["household_poor"]).astype(float),
-        "ethnic_minority": _bool(clients["ethnic_minority"]).astype(float),
-        "married": _bool(clients["married"]).astype(float),
-        "prior_income_vnd_month": _number(clients["prior_income_vnd_month"]),
+        "gender": c.gender, "group": c.group, "disability": c.disability,
+        "education": _education_levels(c.education),
+        "max_travel_km": c.max_travel_km,
+        "needs_women_only": c.needs_women_only.astype(float),
+        "household_poor": c.household_poor.astype(float),
+        "ethnic_minority": c.ethnic_minority.astype(float),
+        "married": c.married.astype(float),
+        "prior_income_vnd_month": c.prior_income_vnd_month,
         "wish_stated": (both[:, :-1].max(axis=1) > 0).astype(float),
     }
+    travel = c.max_travel_km
     return ClientSide(
-        columns=columns,
-        born=pd.to_datetime(pd.Series(clients["birth_date"])).to_numpy("datetime64[D]"),
-        both=both, skills=skills,
+        columns=columns, born=c.born, both=both, skills=skills,
         travel_limit=np.where(np.isnan(travel), DEFAULT_TRAVEL_KM, travel),
-        deaf=disability == "deaf", needs_women_only=needs_women_only,
-        has_record=np.isin(group, _RECORD_GROUPS),
-        hazard_prone=np.isin(disability, _HAZARD_DISABILITIES),
+        deaf=c.disability == "deaf", needs_women_only=c.needs_women_only,
+        has_record=np.isin(c.group, _RECORD_GROUPS),
+        hazard_prone=np.isin(c.disability, _HAZARD_DISABILITIES),
         district=district, rural=rural)
+
+
+def _education_levels(education: np.ndarray) -> np.ndarray:
+    if len(education) <= _FEW:
+        return np.array([EDUCATION_LEVEL.get(e, np.nan) for e in education], dtype=float)
+    return pd.Series(education).map(EDUCATION_LEVEL).to_numpy(float)
 
 
 def pair_side(side: ClientSide, prepared: PreparedOptions, option_rows: np.ndarray,
@@ -532,15 +554,6 @@ def _frame(data: dict[str, Any], n: int) -> pd.DataFrame:
     return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
 
 
-def _repeat(value: Any, n: int) -> np.ndarray:
-    """``value`` n times: object arrays for text (np.full would make fixed-width strings)."""
-    if isinstance(value, str):
-        out = np.empty(n, dtype=object)
-        out[:] = value
-        return out
-    return np.full(n, value, dtype=float)
-
-
 def _best(credited: np.ndarray, trade_rows: np.ndarray,
           rows: np.ndarray | None = None) -> np.ndarray:
     """Per row of ``trade_rows``, the best of ``credited``: one client's row, or the row
@@ -577,8 +590,11 @@ def _blank(value: Any) -> Any:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
-def _text_vectors(wish: WishIndex, texts: pd.Series) -> np.ndarray:
-    codes, uniques = pd.factorize(pd.Series(_text(texts)), sort=False)
+def _text_vectors(wish: WishIndex, texts: np.ndarray) -> np.ndarray:
+    """Credited wish vectors of cleaned texts; many clients share a phrase: one per distinct."""
+    if len(texts) == 1:
+        return wish.credited(wish.vectors([texts[0]]))
+    codes, uniques = pd.factorize(pd.Series(texts, dtype=object), sort=False)
     return wish.credited(wish.vectors(list(uniques)))[codes]
 
 

@@ -8,6 +8,7 @@ reason, that no history was behind the number.
 
 from __future__ import annotations
 
+import logging
 import platform
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -26,6 +27,8 @@ from matcher.provider_stats import FeatureContext
 
 from .fast import CompiledScorer
 from .split import SplitScorer
+
+log = logging.getLogger("matcher.model")
 
 PRIOR_VERSION = "prior"
 #: The transparent prior: P = BASE + WISH·wish_match − KM·min(distance_km, KM_CAP), clipped
@@ -120,11 +123,18 @@ class OutcomeModel:
         self.context = context
         self.compiled = CompiledScorer.compile(pipeline)
         self.split: SplitScorer | None = None
+        why = "its pipeline has steps the compiled scorer does not know"
         if self.compiled is not None:
             try:
                 self.split = SplitScorer(self.compiled, self.calibration)
-            except TypeError:  # a model of another shape: scored by whole frames
-                self.split = None
+            except TypeError as exc:  # a model of another shape: scored by whole frames
+                why = str(exc)
+        if self.split is None:
+            # Whole frames cost several times the split scorer (a national cohort plan: 118 s
+            # against 77 s): say so where the operator will see it.
+            log.warning("model %s cannot be scored in per-client, per-option and per-pair "
+                        "parts (%s): suggestions and cohort plans are scored by whole "
+                        "feature frames, several times slower", card.version, why)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         """P(success at 6 months) for each row of a :data:`FEATURES` frame.

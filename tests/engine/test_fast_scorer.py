@@ -47,3 +47,24 @@ def test_unknown_categories_and_missing_numbers_are_scored_as_the_pipeline_does(
                                    model.pipeline.decision_function(rows), rtol=0, atol=1e-9)
     p = model.predict(odd)
     assert np.all((p > 0) & (p < 1))
+
+
+def test_a_model_that_cannot_be_split_says_so_in_the_log(small_world_model_and_features,
+                                                          caplog):
+    """A pipeline of another shape (here the trained one wrapped in a second Pipeline) is
+    scored by whole frames, to the same probabilities, and the log says why it is slower."""
+    import logging
+
+    from sklearn.pipeline import Pipeline
+
+    from matcher.outcomes.model import OutcomeModel
+
+    model, features = small_world_model_and_features
+    assert model.split is not None
+    with caplog.at_level(logging.WARNING, logger="matcher.model"):
+        other = OutcomeModel(card=model.card, pipeline=Pipeline([("inner", model.pipeline)]),
+                             calibration=model.calibration, context=model.context)
+    assert other.split is None
+    assert model.version in caplog.text and "whole feature frames" in caplog.text
+    rows = features.head(500)
+    np.testing.assert_allclose(other.predict(rows), model.predict(rows), rtol=0, atol=1e-9)
