@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from matcher import kinds
+
 
 class Gender(StrEnum):
     female = "female"
@@ -49,16 +51,9 @@ class Disability(StrEnum):
     psychosocial = "psychosocial"
 
 
-class ProviderKind(StrEnum):
-    trainer = "trainer"
-    employer = "employer"
-    livelihood = "livelihood"
-
-
-class OptionKind(StrEnum):
-    training = "training"
-    job = "job"
-    livelihood = "livelihood"
+#: The kinds of provider and option, from the one table of kinds (matcher.kinds).
+ProviderKind = StrEnum("ProviderKind", {k: k for k in kinds.PROVIDER_KINDS})
+OptionKind = StrEnum("OptionKind", {k: k for k in kinds.CODES})
 
 
 class PlacementStatus(StrEnum):

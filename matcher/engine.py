@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from matcher import kinds as kind_table
 from matcher import reasons as R
 from matcher.catalog import Catalog, load_catalog, load_clients, load_placements
 from matcher.evidence import EvidenceIndex
@@ -46,7 +47,7 @@ from matcher.rules import Eligibility, PairClients, check, eligible_pairs
 from matcher.settings import get_settings
 from matcher.trades import load_trade_index
 
-KINDS = ("training", "job", "livelihood")
+KINDS = kind_table.CODES
 RULE_COLUMNS = ("kind", "min_age", "max_age", "capacity", "women_only", "sign_language",
                 "accepts_records", "hazardous")
 #: Pairs within reach listed at once when scoring a cohort, and rows per model call: a

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher import kinds as kind_table
 from matcher.domain import GROUPS_WITH_RECORD
 from matcher.places import load_place_index
 from matcher.profiles import DEFAULT_TRAVEL_KM, ClientProfile
@@ -103,6 +104,8 @@ _RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
 _DAYS_PER_YEAR = 365.2425
 #: Up to this many rows, plain Python beats pandas' per-call set-up (one suggestion's client).
 _FEW = 16
+#: Kinds whose area features are the workplace's (a job's), not the client's home.
+WORKPLACE_AREA_KINDS = [k.code for k in kind_table.KINDS if k.area_is_workplace]
 
 
 def monotonic_cst(columns: Sequence[str]) -> list[int]:
@@ -131,7 +134,7 @@ class PreparedOptions:
     women_only: np.ndarray
     sign_language: np.ndarray
     accepts_records: np.ndarray
-    is_job: np.ndarray
+    area_at_workplace: np.ndarray
     district: np.ndarray  # code of the option's own district
     rural: np.ndarray  # the option's own place is a rural commune
     sector: np.ndarray
@@ -149,7 +152,7 @@ class PreparedOptions:
             women_only=self.women_only[rows],
             sign_language=self.sign_language[rows],
             accepts_records=self.accepts_records[rows],
-            is_job=self.is_job[rows],
+            area_at_workplace=self.area_at_workplace[rows],
             district=self.district[rows],
             rural=self.rural[rows],
             sector=self.sector[rows],
@@ -163,13 +166,14 @@ class PreparedOptions:
             rate = self.area_rate[int(client_district)]
         else:
             rate = self.area_rate[np.asarray(client_district), np.arange(len(self))]
-        return {"area_rural": np.where(self.is_job, self.rural, client_rural).astype(float),
+        return {"area_rural": np.where(self.area_at_workplace, self.rural,
+                                       client_rural).astype(float),
                 "area_rate_shrunk": rate}
 
     def area_keys(self, client_district: np.ndarray) -> np.ndarray:
         """The ``"district|sector"`` key of each row's area (one client district per row)."""
         names = np.append(_place_table().districts.to_numpy(object), "")
-        district = np.where(self.is_job, self.district, np.asarray(client_district))
+        district = np.where(self.area_at_workplace, self.district, np.asarray(client_district))
         return pasted(names[district], self.sector)
 
 
@@ -245,10 +249,10 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
     rate, n = context.provider_features(options["provider_id"].to_numpy(object))
     flags = {c: _bool(options[c]) for c in ("hazardous", "women_only", "sign_language",
                                             "accepts_records")}
-    is_job = _text(options["kind"]) == "job"
+    area_at_workplace = np.isin(_text(options["kind"]), WORKPLACE_AREA_KINDS)
     district, rural = district_codes(options["place_id"])
     sector = _text(options["sector"])
-    area_rate = _area_table(context, is_job, district, sector)
+    area_rate = _area_table(context, area_at_workplace, district, sector)
     columns = {
         "kind": _text(options["kind"]),
         "primary_trade": _text(options["primary_trade"]),
@@ -261,17 +265,18 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
         "provider_n_log": np.log1p(n),
     }
     return PreparedOptions(columns=columns, trade_rows=wish.trade_rows(options["trade_ids"]),
-                           is_job=is_job, district=district, rural=rural, sector=sector,
+                           area_at_workplace=area_at_workplace, district=district,
+                           rural=rural, sector=sector,
                            area_rate=area_rate, **flags)
 
 
-def _area_table(context: FeatureContext, is_job: np.ndarray, district: np.ndarray,
+def _area_table(context: FeatureContext, area_at_workplace: np.ndarray, district: np.ndarray,
                 sector: np.ndarray) -> np.ndarray:
     """Each option's area rate for a client of each district code (a row per code)."""
     names = np.append(_place_table().districts.to_numpy(object), "")
     rate = np.empty((len(names), len(sector)))
     for code in range(len(names)):
-        area = np.where(is_job, district, code)
+        area = np.where(area_at_workplace, district, code)
         rate[code], _ = context.area_features(pasted(names[area], sector))
     return rate
 
@@ -517,8 +522,8 @@ def pair_side(side: ClientSide, prepared: PreparedOptions, option_rows: np.ndarr
         women_only=prepared.women_only[option_rows],
         accepts_records=prepared.accepts_records[option_rows],
         hazardous=prepared.hazardous[option_rows])
-    is_job = prepared.is_job[option_rows]
-    pair["area_rural"] = np.where(is_job, prepared.rural[option_rows],
+    area_at_workplace = prepared.area_at_workplace[option_rows]
+    pair["area_rural"] = np.where(area_at_workplace, prepared.rural[option_rows],
                                   side.rural[client_rows]).astype(float)
     pair["area_rate_shrunk"] = prepared.area_rate[side.district[client_rows], option_rows]
     return pair

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from matcher.kinds import BY_CODE
 from matcher.ranking import km, vnd
 
 STRONG_WISH = 0.8
@@ -45,8 +46,8 @@ def distance_reason(distance_km: float) -> dict[str, str]:
 
 def _seats_left(kind: str, seats: int) -> tuple[str, str]:
     """"Còn 3 chỗ học" / "3 seats left", in the kind's own word for a seat."""
-    unit_vi = {"training": "chỗ học", "job": "vị trí", "livelihood": "suất"}.get(kind, "chỗ")
-    unit_en = {"training": "seat", "job": "opening", "livelihood": "slot"}.get(kind, "place")
+    known = BY_CODE.get(kind)
+    unit_vi, unit_en = (known.seat_vi, known.seat_en) if known else ("chỗ", "place")
     plural = "" if seats == 1 else "s"
     return f"Còn {seats} {unit_vi}", f"{seats} {unit_en}{plural} left"
 
@@ -71,8 +72,8 @@ def money_reason(kind: str, cost_vnd: float | None, wage_vnd_day: float | None):
         out.append(reason("earnings", f"Thu nhập khoảng {vnd(wage_vnd_day)}/ngày",
                           f"Earnings about {vnd(wage_vnd_day, 'en')} a day"))
     if cost_vnd and cost_vnd > 0:
-        what_vi, what_en = ("Vốn khởi nghiệp", "Start-up package") if kind == "livelihood" else (
-            "Học phí", "Fee")
+        known = BY_CODE.get(kind)
+        what_vi, what_en = (known.cost_vi, known.cost_en) if known else ("Chi phí", "Cost")
         out.append(reason("cost", f"{what_vi}: {vnd(cost_vnd)}",
                           f"{what_en}: {vnd(cost_vnd, 'en')}"))
     return out
@@ -82,10 +83,9 @@ def evidence_reason(evidence: Evidence, kind: str) -> dict[str, str]:
     if evidence.n == 0:
         return reason("evidence_none", "Chưa có người nào có hoàn cảnh tương tự học/làm ở đây",
                       "No similar past placement to learn from yet")
-    who_vi = {"training": "học viên", "job": "người lao động", "livelihood": "hộ"}.get(
-        kind, "người")
-    who_en = {"training": "trainees", "job": "workers", "livelihood": "households"}.get(
-        kind, "people")
+    known = BY_CODE.get(kind)
+    who_vi, who_en = (known.participants_vi, known.participants_en) if known else (
+        "người", "people")
     alike_vi = "có hoàn cảnh tương tự" if evidence.scope == "similar" else "cùng nghề"
     alike_en = "in a similar situation" if evidence.scope == "similar" else "in the same trade"
     return reason(

@@ -1,4 +1,4 @@
-"""Hard eligibility: the rules no score can override (DESIGN.md, "Rules that are never broken").
+"""Hard eligibility: the rules no score can override (docs/design.md, "Rules never broken").
 
 Every rule is vectorised over the options and returns, for one client, which options it
 excludes. :func:`check` combines them; :func:`explain` answers "why is X not suggested?"
@@ -24,12 +24,12 @@ import numpy as np
 import pandas as pd
 
 from matcher.domain import GROUPS_WITH_RECORD
+from matcher.kinds import KINDS, Kind
 from matcher.profiles import ClientProfile
 
 _RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
 ADULT_AGE = 18
 MIN_WORKING_AGE = 15
-MIN_TRAINING_AGE = 13
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,10 @@ def _flag(options: Options, name: str) -> np.ndarray:
 
 
 def _default_min_age(options: Options) -> np.ndarray:
-    base = np.where(_col(options, "kind") == "livelihood", ADULT_AGE, MIN_WORKING_AGE)
+    kind = _col(options, "kind")
+    base = np.full(len(kind), MIN_WORKING_AGE)
+    for k in KINDS:
+        base[kind == k.code] = k.default_min_age
     return np.where(_flag(options, "hazardous"), ADULT_AGE, base)
 
 
@@ -74,20 +77,16 @@ def _above_max_age(c, o, d, age):
     return ~np.isnan(stated) & (age > stated)
 
 
-def _under_working_age(c, o, d, age):
-    return (_col(o, "kind") == "job") & (age < MIN_WORKING_AGE)
+def _age_rule(kind: Kind) -> Rule:
+    """The law's minimum age for a kind (matcher.kinds), as a rule."""
+    def excludes(c, o, d, age):
+        return (_col(o, "kind") == kind.code) & (age < kind.age_rule.age)
+
+    return Rule(kind.age_rule.code, kind.age_rule.vi, kind.age_rule.en, excludes)
 
 
 def _minor_hazardous(c, o, d, age):
     return _flag(o, "hazardous") & (age < ADULT_AGE)
-
-
-def _under_training_age(c, o, d, age):
-    return (_col(o, "kind") == "training") & (age < MIN_TRAINING_AGE)
-
-
-def _minor_livelihood(c, o, d, age):
-    return (_col(o, "kind") == "livelihood") & (age < ADULT_AGE)
 
 
 def _no_capacity(c, o, d, age):
@@ -115,14 +114,9 @@ def _too_far(c, o, d, age):
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("labour_code_under_15", "Dưới 15 tuổi: Bộ luật Lao động không cho phép làm việc",
-         "Under 15: the Labour Code forbids ordinary employment", _under_working_age),
+    *(_age_rule(k) for k in KINDS),
     Rule("labour_code_hazardous", "Dưới 18 tuổi: không được làm nghề nặng nhọc, độc hại",
          "Under 18: heavy or hazardous work is not allowed", _minor_hazardous),
-    Rule("training_under_13", "Dưới 13 tuổi: chưa học nghề", "Under 13: too young for training",
-         _under_training_age),
-    Rule("livelihood_minor", "Dưới 18 tuổi: không nhận vốn khởi nghiệp, vay vốn",
-         "Under 18: start-up grants and loans are for adults", _minor_livelihood),
     Rule("below_min_age", "Chưa đủ tuổi tối thiểu của khóa học / công việc",
          "Below the option's minimum age", _below_min_age),
     Rule("above_max_age", "Quá tuổi tối đa của khóa học / công việc",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from matcher import kinds as kind_table
 from matcher.text import fold, lookup, normalise, split_list
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "trades.csv"
@@ -32,7 +33,7 @@ COLUMNS = (
     "trade_id", "name_vi", "name_en", "synonyms", "sector", "hazardous", "course_weeks",
     "course_fee_vnd", "wage_vnd_day", "kinds", "isco", "notes",
 )
-KINDS = frozenset({"training", "job", "livelihood"})
+KINDS = frozenset(kind_table.CODES)
 
 # Leading words that say "I want to learn / work as" rather than which trade: "học cắt tóc",
 # "nghề may", "thợ hàn", "muốn học nail". "làm" is also part of names ("làm đẹp", "làm vàng

@@ -30,6 +30,7 @@ from api.schemas.directory import (
     ProviderPage,
     TradeOut,
 )
+from matcher import kinds as kind_table
 from matcher.places import DISTRICT_LEVELS, PlaceNotFound, load_place_index
 from matcher.store.tables import Option, OptionTrade, Provider
 from matcher.text import fold
@@ -41,8 +42,8 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["directory"],
 
 Limit = page_limit(200)
 Text = Annotated[str | None, Query(max_length=200)]
-OptionKind = Literal["training", "job", "livelihood"]
-ProviderKind = Literal["trainer", "employer", "livelihood"]
+OptionKind = Literal[kind_table.CODES]
+ProviderKind = Literal[kind_table.PROVIDER_KINDS]
 OptionId = Annotated[str, Path(pattern=ID_PATTERN, description="an option id, e.g. OP000001")]
 ProviderId = Annotated[str, Path(pattern=ID_PATTERN, description="a provider id, e.g. TR0001")]
 

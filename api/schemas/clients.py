@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from api.schemas.bounds import MAX_OFFSET
 from matcher import domain
+from matcher import kinds as kind_table
 from matcher.clock import as_utc
 from matcher.ingest import contract
 from matcher.ingest.importer import OLDEST_AGE_YEARS
@@ -27,7 +28,7 @@ MAX_TRAVEL_KM = 300.0  # farther than across the whole province
 MAX_VND = 10**12  # a bound that no income or fee reaches, so the columns never overflow
 ID_PATTERN = r"^[\w.\-]{1,64}$"  # a client or option id (no "/": it is a path segment)
 
-Kind = Literal["training", "job", "livelihood"]
+Kind = Literal[kind_table.CODES]
 Lang = Literal["vi", "en"]
 ReasonCode = Literal["too_far", "not_interested", "not_eligible", "no_capacity",
                      "unreachable", "other"]

@@ -28,6 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from matcher.kinds import catalogue_words
+
 LANGS = ("vi", "en")
 DEFAULT = "vi"
 COOKIE = "lang"
@@ -36,8 +38,9 @@ LOCALES = Path(__file__).parent / "locales"
 
 @lru_cache
 def catalogue(lang: str) -> dict[str, str]:
-    """Every file of locales/<lang>/ merged: one file per area of the product."""
-    merged: dict[str, str] = {}
+    """Every file of locales/<lang>/ merged (one file per area of the product), with the
+    option kinds' words from their table."""
+    merged: dict[str, str] = catalogue_words(lang)  # the kinds' words: matcher/kinds.py
     for path in sorted((LOCALES / lang).glob("*.json")):
         with open(path, encoding="utf-8") as f:
             part = json.load(f)

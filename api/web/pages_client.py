@@ -31,6 +31,7 @@ from api.web.forms import FormFields, blank_to_none, checked, field_errors, prob
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher import domain
+from matcher import kinds as kind_table
 from matcher.places import PlaceNotFound, load_place_index
 from matcher.store.tables import Client, Option, Provider
 from matcher.trades import load_trade_index
@@ -171,7 +172,7 @@ def client_page(request: Request, session, caller, client_id: str, *, status: in
     context = {"client": client, "placements": placements, "followups": followups,
                "options": options, "why_not": None, "why_query": "", "followup_errors": {},
                "created": request.query_params.get("created") == "1",
-               "today": date.today().isoformat()}
+               "today": date.today().isoformat(), "kinds": kind_table.CODES}
     context.update(extra)
     return render(request, "client/detail.html", caller, status=status, **context)
 

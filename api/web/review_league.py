@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from api.schemas.bounds import MAX_OFFSET
+from matcher import kinds as kind_table
 from matcher.text import fold
 
 #: The review's flags by their short names (the names the query and the page use).
@@ -19,11 +20,11 @@ FLAGS = {"replicate": "replicate", "review": "review", "as expected": "as_expect
          "too few placements to say": "too_few"}
 #: The order of the flags when sorting by flag: what needs attention first.
 FLAG_ORDER = ("replicate", "review", "as_expected", "too_few")
-KINDS = ("trainer", "employer", "livelihood")
+KINDS = kind_table.PROVIDER_KINDS
 
 #: "enough": every provider with enough placements to be judged (the default view).
 FlagFilter = Literal["enough", "all", "replicate", "review", "as_expected", "too_few"]
-KindFilter = Literal["all", "trainer", "employer", "livelihood"]
+KindFilter = Literal[("all", *kind_table.PROVIDER_KINDS)]
 Sort = Literal["flag", "name", "n", "o_over_e"]
 Order = Literal["asc", "desc"]
 

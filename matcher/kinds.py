@@ -1,0 +1,94 @@
+"""The option kinds, in one table that every other part reads.
+
+A kind is what a client is placed in: a course (``training``), a job (``job``) or a
+livelihood model with a start-up grant or loan (``livelihood``). Each row says its code and
+its provider kind; its words in both languages (the pages' catalogues take them from here:
+``enum.kind.<code>``, ``enum.provider_kind.<provider kind>``; the suggestions' reasons say
+its seat, its participants and its cost with them); the law's age for it (one eligibility
+rule per kind, matcher.rules); whether its area is the workplace's (matcher.features); and
+how its success is judged. Adding a kind starts with a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AgeRule:
+    """The law's minimum age for a kind, as an eligibility rule (matcher.rules)."""
+
+    code: str
+    age: int
+    vi: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    provider_kind: str
+    label_vi: str
+    label_en: str
+    provider_label_vi: str
+    provider_label_en: str
+    seat_vi: str  # one of its seats: "Còn 3 chỗ học" / "3 seats left"
+    seat_en: str
+    participants_vi: str  # "12/20 học viên có hoàn cảnh tương tự…"
+    participants_en: str
+    cost_vi: str  # what its cost_vnd is
+    cost_en: str
+    age_rule: AgeRule
+    #: The minimum age when the option states none (the Labour Code's 15; contracts: 18).
+    default_min_age: int
+    #: A job's area is its workplace's; a course's and a livelihood model's the client's home.
+    area_is_workplace: bool
+    success: str  # how success six months after the start is judged, in English
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("training", "trainer", "Học nghề", "Training", "cơ sở đào tạo", "trainer",
+         "chỗ học", "seat", "học viên", "trainees", "Học phí", "Fee",
+         AgeRule("training_under_13", 13, "Dưới 13 tuổi: chưa học nghề",
+                 "Under 13: too young for training"),
+         default_min_age=15, area_is_workplace=False,
+         success="earning a stable living from work six months after the course started"),
+    Kind("job", "employer", "Việc làm", "Job", "nơi tuyển dụng", "employer",
+         "vị trí", "opening", "người lao động", "workers", "Học phí", "Fee",
+         AgeRule("labour_code_under_15", 15,
+                 "Dưới 15 tuổi: Bộ luật Lao động không cho phép làm việc",
+                 "Under 15: the Labour Code forbids ordinary employment"),
+         default_min_age=15, area_is_workplace=True,
+         success="earning a stable living six months after starting the job"),
+    Kind("livelihood", "livelihood", "Mô hình sinh kế", "Livelihood model", "dự án sinh kế",
+         "livelihood project", "suất", "slot", "hộ", "households", "Vốn khởi nghiệp",
+         "Start-up package",
+         AgeRule("livelihood_minor", 18, "Dưới 18 tuổi: không nhận vốn khởi nghiệp, vay vốn",
+                 "Under 18: start-up grants and loans are for adults"),
+         default_min_age=18, area_is_workplace=False,
+         success="earning a stable living from the model six months after the grant"),
+)
+
+CODES: tuple[str, ...] = tuple(k.code for k in KINDS)
+PROVIDER_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k.provider_kind for k in KINDS))
+BY_CODE: dict[str, Kind] = {k.code: k for k in KINDS}
+
+
+def provider_kind(code: str) -> str:
+    """The kind of provider that offers options of kind ``code``."""
+    return BY_CODE[code].provider_kind
+
+
+def catalogue_words(lang: str) -> dict[str, str]:
+    """The kinds' words for the pages' catalogue of ``lang`` ("vi" or "en")."""
+    vi = lang == "vi"
+    words: dict[str, str] = {}
+    for k in KINDS:
+        words[f"enum.kind.{k.code}"] = k.label_vi if vi else k.label_en
+        words[f"enum.provider_kind.{k.provider_kind}"] = (k.provider_label_vi if vi
+                                                          else k.provider_label_en)
+    return words
+
+
+__all__ = ["BY_CODE", "CODES", "KINDS", "PROVIDER_KINDS", "AgeRule", "Kind",
+           "catalogue_words", "provider_kind"]
