@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import tokens
 from api.errors import Problem
-from matcher.sessions import is_live
+from matcher.access.sessions import is_live
 from matcher.settings import Settings, get_settings
 from matcher.store.db import make_engine, session_factory
 from matcher.store.tables import SignInSession, User

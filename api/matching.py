@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Problem
 from api.metrics import REBUILDS
-from matcher.engine import Matcher
+from matcher.matching.engine import Matcher
 from matcher.outcomes import ModelError
 from matcher.pricing import is_current, load_prices, refresh_prices
 from matcher.pricing.book import SeatPrices

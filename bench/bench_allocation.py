@@ -25,7 +25,8 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 
-from matcher.allocation import (
+from matcher.logistic import sigmoid
+from matcher.planning.allocation import (
     Pairs,
     check_validity,
     compare,
@@ -34,7 +35,6 @@ from matcher.allocation import (
     solve,
     status_quo,
 )
-from matcher.logistic import sigmoid
 
 CASES = {
     # name: (clients, options, nearest options considered, candidates per client (lo, hi),

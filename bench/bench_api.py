@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import wrk_runs  # noqa: E402 - bench/wrk_runs.py, beside this script
 
-from matcher.demo_users import add_accounts  # noqa: E402
+from matcher.access.demo_users import add_accounts  # noqa: E402
 from matcher.ingest.seed import seed  # noqa: E402
 from matcher.outcomes import train  # noqa: E402
 from matcher.store.db import make_engine, transaction, upgrade  # noqa: E402

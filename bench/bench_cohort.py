@@ -22,10 +22,10 @@ import numpy as np
 from bench_engine import machine, world_db  # bench/ is on the path when run as a script
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_clients
-from matcher.cohort import pairs_of, plan_cohort
-from matcher.engine import Matcher
-from matcher.profiles import ClientProfile
+from matcher.matching.engine import Matcher
+from matcher.matching.profiles import ClientProfile
+from matcher.planning.cohort import pairs_of, plan_cohort
+from matcher.store.frames import load_clients
 
 ON = date(2026, 10, 1)
 

@@ -3,7 +3,7 @@
 Target (issue 3): within 120 s and 8 GB on the 2-core machine. The synthetic world is built,
 written in the data contract, imported into SQLite and a model trained on its history by a
 child process (the setup, timed apart); then this process loads the catalogue, the clients
-and the model and makes the plan with :func:`matcher.cohort.plan_cohort`: candidates within
+and the model and makes the plan with :func:`matcher.planning.cohort.plan_cohort`: candidates within
 each client's reach (the nearest places first, ``--max-options`` kept per client by P),
 the rules over every pair, the features and the model in batches, the exact plan and the
 three baselines. Peak memory is this process's maximum resident set size.
@@ -26,11 +26,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-import matcher.cohort as cohort
-from matcher.catalog import load_clients
-from matcher.engine import Matcher
-from matcher.profiles import ClientProfile
+import matcher.planning.cohort as cohort
+from matcher.matching.engine import Matcher
+from matcher.matching.profiles import ClientProfile
 from matcher.store.db import make_engine
+from matcher.store.frames import load_clients
 
 ON = date(2026, 10, 1)  # the synthetic world's as_of date
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_clients, load_profile
-from matcher.cohort import plan_cohort
-from matcher.engine import Matcher
 from matcher.ingest.seed import seed
+from matcher.matching.engine import Matcher
+from matcher.matching.profiles import ClientProfile, load_profile
 from matcher.outcomes import train
-from matcher.profiles import ClientProfile
+from matcher.planning.cohort import plan_cohort
 from matcher.store.db import make_engine
+from matcher.store.frames import load_clients
 from matcher.synth import build_world, write_world
 
 

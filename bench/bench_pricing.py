@@ -30,8 +30,8 @@ def measure(url: str, model_dir: Path, *, samples: int = 300, on: date | None = 
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from matcher.catalog import load_profile
-    from matcher.engine import Matcher
+    from matcher.matching.engine import Matcher
+    from matcher.matching.profiles import load_profile
     from matcher.pricing import refresh_prices
     from matcher.store.db import make_engine
     from matcher.store.seats import release_seat, reserve_seat

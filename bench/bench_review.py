@@ -35,7 +35,7 @@ STAFF = "canbo.chuongtrinh"
 
 
 def build_world(work: Path) -> tuple[str, Path]:
-    from matcher.demo_users import add_accounts
+    from matcher.access.demo_users import add_accounts
     from matcher.ingest.seed import seed
     from matcher.outcomes import train
     from matcher.store.db import make_engine, transaction, upgrade

@@ -12,7 +12,7 @@ world are not timed. Peak memory is the highest resident set size of the process
 worker processes, sampled every 20 ms during ``train()`` (Linux /proc).
 
 The serving case times, for one client against 20,000 options (the demo catalogue repeated),
-the pair features (:func:`matcher.features.client_features`) and the model's prediction.
+the pair features (:func:`matcher.outcomes.features.client_features`) and the model's prediction.
 Target (issue 3): 100,000 placements within 2 minutes on the 2-core machine; the features of
 20,000 pairs in a few milliseconds.
 """
@@ -138,11 +138,12 @@ def run_training(placements: int) -> dict:
 def run_serving() -> dict:
     from sqlalchemy.orm import Session
 
-    from matcher.catalog import load_catalog, load_clients
-    from matcher.features import WishIndex, client_features, prepare_options
+    from matcher.matching.catalog import load_catalog
+    from matcher.matching.profiles import ClientProfile
     from matcher.outcomes import load_model, train
-    from matcher.places import load_place_index
-    from matcher.profiles import ClientProfile
+    from matcher.outcomes.features import WishIndex, client_features, prepare_options
+    from matcher.store.frames import load_clients
+    from matcher.vocab.places import load_place_index
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = _world_database(Path(tmp), **TRAINING_CASES[3_000])

@@ -172,7 +172,7 @@ def step_build(a) -> dict:
 def step_import(a) -> dict:
     from sqlalchemy import select, text
 
-    from matcher.demo_users import add_accounts
+    from matcher.access.demo_users import add_accounts
     from matcher.ingest.importer import KINDS, import_file
     from matcher.store.db import make_engine, transaction, upgrade
     from matcher.store.tables import Client, User
@@ -233,7 +233,7 @@ def step_train(a) -> dict:
 def _matcher(a):
     from sqlalchemy.orm import Session
 
-    from matcher.engine import Matcher
+    from matcher.matching.engine import Matcher
     from matcher.store.db import make_engine
 
     engine = make_engine(a.url)
@@ -250,7 +250,7 @@ def step_suggest(a) -> dict:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from matcher.catalog import load_profile
+    from matcher.matching.profiles import load_profile
     from matcher.store.tables import Client
 
     engine, matcher, built = _matcher(a)
@@ -284,9 +284,9 @@ def step_suggest(a) -> dict:
 def step_plan(a) -> dict:
     import numpy as np
 
-    from matcher.catalog import load_clients
-    from matcher.cohort import plan_cohort
-    from matcher.profiles import ClientProfile
+    from matcher.matching.profiles import ClientProfile
+    from matcher.planning.cohort import plan_cohort
+    from matcher.store.frames import load_clients
 
     engine, matcher, built = _matcher(a)
     from sqlalchemy.orm import Session

@@ -137,7 +137,7 @@ def users_add(
     code, and an account that can read client records waits for a programme staff
     member's approval. The password is asked for (never an argument: shell history).
     """
-    from matcher.accounts import AccountError, add_user
+    from matcher.access.accounts import AccountError, add_user
     from matcher.store.db import ensure_schema, transaction
 
     if password_stdin:
@@ -156,7 +156,7 @@ def users_add(
 
 
 def _matcher(session, **kwargs):
-    from matcher.engine import Matcher
+    from matcher.matching.engine import Matcher
     from matcher.outcomes import ModelError
 
     try:
@@ -176,8 +176,8 @@ def _prices(session, matcher):
 
 
 def _profile(session, client_id: str | None, profile: Path | None):
-    from matcher.catalog import load_profile
-    from matcher.profiles import parse_profile
+    from matcher.ingest.profile import parse_profile
+    from matcher.matching.profiles import load_profile
 
     if profile is not None:
         try:
@@ -316,9 +316,9 @@ def allocate(
     """The best plan for a cohort under seats (and a budget), against the baselines."""
     from sqlalchemy.orm import Session
 
-    from matcher.catalog import load_profile
-    from matcher.cohort import plan_cohort
-    from matcher.domain import Group
+    from matcher.matching.profiles import load_profile
+    from matcher.planning.cohort import plan_cohort
+    from matcher.vocab.domain import Group
 
     if budget is not None and budget < 0:
         _fail(f"the budget must be 0 or more, not {budget}")
@@ -368,9 +368,10 @@ def evaluate(
     """Backtest suggestions and cohort plans against baselines, graded by the world's truth."""
     from sqlalchemy.orm import Session
 
-    from matcher.backtest import backtest
-    from matcher.catalog import load_catalog, load_clients, load_placements
+    from matcher.matching.catalog import load_catalog
     from matcher.outcomes import NoHistory
+    from matcher.review.backtest import backtest
+    from matcher.store.frames import load_clients, load_placements
     from matcher.synth import read_world
 
     if not (world / "truth.json").is_file():

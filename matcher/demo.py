@@ -84,7 +84,7 @@ def make_demo(engine: Engine, directory: Path = DEMO_DIR) -> DemoResult:
     """Load the demo world, mark the database demo and create the demo accounts, in one
     transaction, on a database that holds nothing; on the demo database, only create the
     demo accounts that are missing. Anything else raises :class:`DemoDatabase`."""
-    from matcher.demo_users import add_accounts
+    from matcher.access.demo_users import add_accounts
     from matcher.ingest.seed import seed_into
     from matcher.store.db import ensure_schema, transaction
 

@@ -114,7 +114,7 @@ def trained_model_dir(tmp_path_factory):
 def seeded_database(backend: str, tmp):
     """A migrated database with the demo world's data and the demo usernames, with the test
     password: not marked as the demo database, so it takes imports: (url, cleanup)."""
-    from matcher.demo_users import add_accounts
+    from matcher.access.demo_users import add_accounts
     from matcher.ingest.seed import seed
     from matcher.store.db import transaction
     from tests.api.server import TEST_PASSWORD

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.features import (
+from matcher.matching.profiles import ClientProfile
+from matcher.outcomes.features import (
     CATEGORICAL,
     FEATURES,
     MONOTONIC,
@@ -21,8 +22,7 @@ from matcher.features import (
     pair_features,
     prepare_options,
 )
-from matcher.profiles import ClientProfile
-from matcher.provider_stats import SHRINK_M, shrink
+from matcher.outcomes.provider_stats import SHRINK_M, shrink
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The one table of option kinds (matcher/kinds.py) is what every other part reads."""
+"""The one table of option kinds (matcher/vocab/kinds.py) is what every other part reads."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from api.web.i18n import LANGS, Translator
-from matcher import kinds
-from matcher.domain import OptionKind, ProviderKind
-from matcher.rules import RULES
+from matcher.matching.rules import RULES
+from matcher.vocab import kinds
+from matcher.vocab.domain import OptionKind, ProviderKind
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Kind codes spelled out as a list: only the table may (the synthetic worlds' generator has
@@ -44,4 +44,4 @@ def test_no_other_module_or_page_spells_the_kinds_out():
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if SPELLED.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{n}")
-    assert found == [], "kinds spelled out outside matcher/kinds.py: " + ", ".join(found)
+    assert found == [], "kinds spelled out outside matcher/vocab/kinds.py: " + ", ".join(found)

@@ -13,7 +13,6 @@ import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sqlalchemy.orm import Session
 
-from matcher.features import FEATURES, MONOTONIC
 from matcher.ingest.seed import seed
 from matcher.outcomes import (
     CURRENT,
@@ -32,6 +31,7 @@ from matcher.outcomes import (
 )
 from matcher.outcomes import store as store_module
 from matcher.outcomes.calibration import calibration_table, fit_platt, wilson
+from matcher.outcomes.features import FEATURES, MONOTONIC
 from matcher.store.db import make_engine, upgrade
 from matcher.synth import build_world, write_world
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher.places import (
+from matcher.vocab.places import (
     DEFAULT_PATH,
     FERRY_PENALTY_KM,
     ROAD_FACTOR,
@@ -21,7 +21,7 @@ from matcher.places import (
     haversine_km,
     load_place_index,
 )
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 INDEX = load_place_index()
 PLACES = INDEX.places()

@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.domain import GROUPS_WITH_RECORD, Disability, Gender, Group
-from matcher.profiles import ClientProfile
-from matcher.rules import RULES, check
+from matcher.matching.profiles import ClientProfile
+from matcher.matching.rules import RULES, check
+from matcher.vocab.domain import GROUPS_WITH_RECORD, Disability, Gender, Group
 
 ON = date(2026, 11, 23)
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.places import load_place_index
 from matcher.synth import (
     COLUMNS,
     build_world,
@@ -25,7 +24,8 @@ from matcher.synth import (
 from matcher.synth.catalogue import load_places, load_trades
 from matcher.synth.history import whole_years
 from matcher.synth.names import PUBLIC_FIGURES
-from matcher.trades import load_trade_index
+from matcher.vocab.places import load_place_index
+from matcher.vocab.trades import load_trade_index
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = REPO / "data" / "demo"
@@ -190,7 +190,7 @@ def test_ids_are_readable(demo):
 
 
 def test_enumerations_are_the_domain(demo):
-    from matcher import domain
+    from matcher.vocab import domain
 
     c = demo.clients
     assert set(c["gender"]) <= {g.value for g in domain.Gender}

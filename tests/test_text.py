@@ -1,4 +1,4 @@
-"""Properties of the Vietnamese folding in matcher.text."""
+"""Properties of the Vietnamese folding in matcher.vocab.text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 # Every letter of the Vietnamese alphabet with every tone, both cases, precomposed (NFC).
 _BASES = "aăâeêioôơuưy"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matcher.text import fold, normalise
-from matcher.trades import (
+from matcher.vocab.text import fold, normalise
+from matcher.vocab.trades import (
     COLUMNS,
     DEFAULT_PATH,
     Trade,

@@ -53,7 +53,7 @@ def lifetime_s() -> int:
 
 
 def issue(user_id: int, role: str, session_id: str, lifetime: int) -> str:
-    """A token for the user's session (matcher.sessions.open_session made it)."""
+    """A token for the user's session (matcher.access.sessions.open_session made it)."""
     now = datetime.now(UTC)
     claims = {"sub": str(user_id), "role": role, "sid": session_id, "iat": now,
               "exp": now + timedelta(seconds=lifetime)}

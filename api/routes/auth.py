@@ -13,9 +13,9 @@ from api.auth import tokens
 from api.deps import SAME_SITE, Caller, CallerDep, SessionDep, SettingsDep
 from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
-from matcher import activation, sessions
-from matcher.accounts import MIN_LENGTH, AccountError, authenticate
-from matcher.sign_in_limits import Limits
+from matcher.access import activation, sessions
+from matcher.access.accounts import MIN_LENGTH, AccountError, authenticate
+from matcher.access.sign_in_limits import Limits
 from matcher.store.tables import User
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["sign-in"])

@@ -37,10 +37,10 @@ from api.schemas.clients import (
     ClientUpdate,
     age_on,
 )
-from matcher.profiles import ClientProfile
+from matcher.matching.profiles import ClientProfile
 from matcher.store import generations
 from matcher.store.tables import Client, User
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/clients", tags=["clients"],
                    dependencies=[allow("social_worker", "programme_staff")],

@@ -30,11 +30,11 @@ from api.schemas.directory import (
     ProviderPage,
     TradeOut,
 )
-from matcher import kinds as kind_table
-from matcher.places import DISTRICT_LEVELS, PlaceNotFound, load_place_index
 from matcher.store.tables import Option, OptionTrade, Provider
-from matcher.text import fold
-from matcher.trades import TradeNotFound, load_trade_index
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.places import DISTRICT_LEVELS, PlaceNotFound, load_place_index
+from matcher.vocab.text import fold
+from matcher.vocab.trades import TradeNotFound, load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["directory"],
                    dependencies=[allow("social_worker", "programme_staff", "admin")],

@@ -38,7 +38,7 @@ from api.schemas.placements import (
     PlacementOut,
     PlacementPage,
 )
-from matcher.catalog import load_profile
+from matcher.matching.profiles import load_profile
 from matcher.store import generations
 from matcher.store.seats import release_seat, reserve_seat
 from matcher.store.tables import (

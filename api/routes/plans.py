@@ -1,6 +1,6 @@
 """Cohort plans (programme staff): compute a plan, review it, commit it.
 
-A plan is computed by :func:`matcher.cohort.plan_cohort` on the API's matcher and stored
+A plan is computed by :func:`matcher.planning.cohort.plan_cohort` on the API's matcher and stored
 as a draft with the ``allocate --json`` body. Committing it reserves every seat it uses at
 once or none, in one transaction, and creates a placement per assignment.
 
@@ -28,8 +28,8 @@ from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, Offset, page_limit
 from api.schemas.plans import CommitOut, PlacementOut, PlanOut, PlanRequest, PlanSummary
 from matcher.clock import as_utc
-from matcher.cohort import plan_cohort
-from matcher.profiles import ClientProfile
+from matcher.matching.profiles import ClientProfile
+from matcher.planning.cohort import plan_cohort
 from matcher.store.seats import reserve_seat
 from matcher.store.tables import Client, Option, Placement, Plan
 

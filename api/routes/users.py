@@ -3,7 +3,7 @@
 The admin never sets a password: a new account (and a reset one) gets a one-time code,
 shown once in the answer, with which the person sets their own. An account with access to
 client records becomes active only when a programme staff member, neither the account
-itself nor its creator, approves it (matcher.activation says why).
+itself nor its creator, approves it (matcher.access.activation says why).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from api.deps import Caller, CallerDep, SessionDep, SettingsDep, allow
 from api.errors import Problem, problem_responses
 from api.routing import ReleasingRoute
 from api.schemas.clients import ID_PATTERN
-from matcher import activation
-from matcher.accounts import AccountError
+from matcher.access import activation
+from matcher.access.accounts import AccountError
 from matcher.store.tables import User
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/users", tags=["users"],

@@ -16,12 +16,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.bounds import MAX_OFFSET
-from matcher import domain
-from matcher import kinds as kind_table
 from matcher.clock import as_utc
 from matcher.ingest import contract
 from matcher.ingest.importer import OLDEST_AGE_YEARS
-from matcher.profiles import ClientProfile
+from matcher.matching.profiles import ClientProfile
+from matcher.vocab import domain
+from matcher.vocab import kinds as kind_table
 
 YOUNGEST_AGE_YEARS = 10  # younger than any programme takes (training from 13, work from 15)
 MAX_TRAVEL_KM = 300.0  # farther than across the whole province

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from api.schemas.clients import ID_PATTERN
-from matcher.domain import Group
+from matcher.vocab.domain import Group
 
 MAX_COHORT = 5000
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from matcher.kinds import catalogue_words
+from matcher.vocab.kinds import catalogue_words
 
 LANGS = ("vi", "en")
 DEFAULT = "vi"
@@ -40,7 +40,7 @@ LOCALES = Path(__file__).parent / "locales"
 def catalogue(lang: str) -> dict[str, str]:
     """Every file of locales/<lang>/ merged (one file per area of the product), with the
     option kinds' words from their table."""
-    merged: dict[str, str] = catalogue_words(lang)  # the kinds' words: matcher/kinds.py
+    merged: dict[str, str] = catalogue_words(lang)  # the kinds' words: matcher/vocab/kinds.py
     for path in sorted((LOCALES / lang).glob("*.json")):
         with open(path, encoding="utf-8") as f:
             part = json.load(f)

@@ -24,7 +24,7 @@ from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, IdQuery
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher.activation import CLIENT_ACCESS
+from matcher.access.activation import CLIENT_ACCESS
 from matcher.clock import in_vietnam
 from matcher.store.tables import Provider, User
 

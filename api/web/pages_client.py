@@ -30,11 +30,11 @@ from api.schemas.placements import FollowUpIn
 from api.web.forms import FormFields, blank_to_none, checked, field_errors, problem_text
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher import domain
-from matcher import kinds as kind_table
-from matcher.places import PlaceNotFound, load_place_index
 from matcher.store.tables import Client, Option, Provider
-from matcher.trades import load_trade_index
+from matcher.vocab import domain
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.places import PlaceNotFound, load_place_index
+from matcher.vocab.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 

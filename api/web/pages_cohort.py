@@ -34,12 +34,12 @@ from api.web.session import CSRF, PageCaller, need
 from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import ImportFailed
 from matcher.ingest.reading import read_table
-from matcher.places import load_place_index
 from matcher.pricing import pricing_status
 from matcher.safe_cells import append_row
 from matcher.store.tables import Client, Option, OptionTrade, Provider
-from matcher.text import fold
-from matcher.trades import load_trade_index
+from matcher.vocab.places import load_place_index
+from matcher.vocab.text import fold
+from matcher.vocab.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """Programme staff's dashboard (/dashboard): placements by month and kind, success by group,
 area and provider, calibration (the stored review's figure), decline reasons, seats by trade.
 
-The numbers come from :mod:`matcher.dashboard`; the charts are drawn here as inline SVG
+The numbers come from :mod:`matcher.review.dashboard`; the charts are drawn here as inline SVG
 (:mod:`api.web.charts`).
 """
 
@@ -19,8 +19,8 @@ from api.web import charts
 from api.web.i18n import Translator
 from api.web.render import render, translator
 from api.web.session import PageCaller, need
-from matcher import dashboard as numbers
-from matcher.trades import load_trade_index
+from matcher.review import dashboard as numbers
+from matcher.vocab.trades import load_trade_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 

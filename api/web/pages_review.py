@@ -249,7 +249,7 @@ def _is_effects(item: dict[str, Any] | str) -> bool:
 
 
 def _trade(t: Translator, trade_id: str) -> str:
-    from matcher.trades import load_trade_index
+    from matcher.vocab.trades import load_trade_index
 
     trades = load_trade_index()
     if trade_id not in trades:

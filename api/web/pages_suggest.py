@@ -34,8 +34,8 @@ from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
 from api.web.pages_client import option_names
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
-from matcher import kinds as kind_table
 from matcher.store.tables import Placement
+from matcher.vocab import kinds as kind_table
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from api.schemas.bounds import MAX_OFFSET
-from matcher import kinds as kind_table
-from matcher.text import fold
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.text import fold
 
 #: The review's flags by their short names (the names the query and the page use).
 FLAGS = {"replicate": "replicate", "review": "review", "as expected": "as_expected",

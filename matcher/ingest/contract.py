@@ -13,8 +13,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from matcher import domain
-from matcher.text import fold, split_list
+from matcher.vocab import domain
+from matcher.vocab.text import fold, split_list
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def choice(enum: type[StrEnum], column: str | None = None) -> Callable[[str], st
 
 
 def place(text: str) -> str:
-    from matcher.places import PlaceNotFound, load_place_index
+    from matcher.vocab.places import PlaceNotFound, load_place_index
 
     try:
         return load_place_index().resolve(text).place_id
@@ -143,7 +143,7 @@ def place(text: str) -> str:
 
 
 def trades(text: str) -> list[str]:
-    from matcher.trades import TradeNotFound, load_trade_index
+    from matcher.vocab.trades import TradeNotFound, load_trade_index
 
     if not split_list(text):
         raise ValueError("at least one trade is needed")

@@ -38,7 +38,7 @@ from matcher.store.tables import (
     Provider,
     ProviderAlias,
 )
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 KINDS = tuple(CONTRACT)
 OLDEST_AGE_YEARS = 110

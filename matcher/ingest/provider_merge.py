@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 # Legal-form words carry no identity; they are often dropped or abbreviated (folded spelling).
 _LEGAL_FORMS = [f.split() for f in (

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from matcher.clock import as_utc, utcnow
-from matcher.features import FEATURES
+from matcher.outcomes.features import FEATURES
 
 from .data import TrainingSet, build_training_set, load_training_set, outcome_labels
 from .fit import N_FOLDS, TooLittleHistory, fit_outcome_model

@@ -14,20 +14,21 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_catalog, load_clients, load_placements
-from matcher.features import FEATURES, area_keys, pair_features, prepare_options
-from matcher.places import PlaceIndex, load_place_index
-from matcher.provider_stats import FeatureContext
-from matcher.wishes import WishIndex
+from matcher.matching.catalog import load_catalog
+from matcher.outcomes.features import FEATURES, area_keys, pair_features, prepare_options
+from matcher.outcomes.provider_stats import FeatureContext
+from matcher.store.frames import load_clients, load_placements
+from matcher.vocab.places import PlaceIndex, load_place_index
+from matcher.vocab.wishes import WishIndex
 
 
 @dataclass
 class TrainingSet:
     """One row per placement with a known outcome, in start-date order.
 
-    ``features`` has every column of :data:`matcher.features.FEATURES`; its provider and
+    ``features`` has every column of :data:`matcher.outcomes.features.FEATURES`; its provider and
     area-rate columns are placeholders (NaN) until the fit fills them out of fold, from
-    ``provider_ids`` and ``area_keys`` (:func:`matcher.features.area_keys`).
+    ``provider_ids`` and ``area_keys`` (:func:`matcher.outcomes.features.area_keys`).
     """
 
     features: pd.DataFrame

@@ -42,7 +42,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from matcher.logistic import sigmoid
-from matcher.provider_stats import AREA_SHRINK_M, SHRINK_M, FeatureContext
+from matcher.outcomes.provider_stats import AREA_SHRINK_M, SHRINK_M, FeatureContext
 
 from .calibration import _round, calibration_table, fit_platt
 from .data import TrainingSet

@@ -27,9 +27,9 @@ from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from matcher.features import pasted
 from matcher.logistic import sigmoid
-from matcher.profiles import DEFAULT_TRAVEL_KM
+from matcher.matching.profiles import DEFAULT_TRAVEL_KM
+from matcher.outcomes.features import pasted
 
 #: Under this age a km of travel may weigh more (a minor's trip is a family's matter).
 YOUNG_AGE = 18.0
@@ -54,7 +54,7 @@ DERIVED_CATEGORICAL: list[str] = ["group_kind"]
 class PairTerms(TransformerMixin, BaseEstimator):
     """Add the interaction terms of :data:`DERIVED_NUMERIC` and :data:`DERIVED_CATEGORICAL`.
 
-    Stateless: the same frame of :data:`matcher.features.FEATURES` always gives the same
+    Stateless: the same frame of :data:`matcher.outcomes.features.FEATURES` always gives the same
     terms, at training and at serving.
     """
 

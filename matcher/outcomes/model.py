@@ -21,9 +21,9 @@ import sklearn
 from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
-from matcher.features import FEATURES
 from matcher.logistic import sigmoid
-from matcher.provider_stats import FeatureContext
+from matcher.outcomes.features import FEATURES
+from matcher.outcomes.provider_stats import FeatureContext
 
 from .fast import CompiledScorer
 from .split import SplitScorer
@@ -193,4 +193,4 @@ class PriorModel:
 def _check_columns(features: pd.DataFrame) -> None:
     missing = [c for c in FEATURES if c not in features.columns]
     if missing:
-        raise ValueError(f"features frame lacks {missing}: build it with matcher.features")
+        raise ValueError(f"features frame lacks {missing}: build it with matcher.outcomes.features")

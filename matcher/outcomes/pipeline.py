@@ -17,7 +17,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from matcher.features import CATEGORICAL, MONOTONIC, NUMERIC
+from matcher.outcomes.features import CATEGORICAL, MONOTONIC, NUMERIC
 
 from .linear import (
     DERIVED_CATEGORICAL,

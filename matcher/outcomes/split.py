@@ -16,9 +16,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from matcher.features import CLIENT_SIDE, OPTION_SIDE, PAIR_SIDE
 from matcher.logistic import sigmoid
 from matcher.outcomes.fast import CompiledScorer
+from matcher.outcomes.features import CLIENT_SIDE, OPTION_SIDE, PAIR_SIDE
 from matcher.outcomes.linear import (
     CLIENT_KIND_TERMS,
     DERIVED_CATEGORICAL,

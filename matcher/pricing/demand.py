@@ -26,7 +26,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_clients
+from matcher.store.frames import load_clients
 from matcher.store.tables import FollowUp, Placement, Suggestion
 
 #: The registration history read for the arrival rate and the arrivals' profiles.

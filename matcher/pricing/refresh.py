@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from matcher.engine import Matcher
+from matcher.matching.engine import Matcher
 from matcher.pricing.book import NOTES, SHOWN_FROM, SeatPrices
 from matcher.pricing.demand import read_demand
 from matcher.pricing.prices import compute_prices

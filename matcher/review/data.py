@@ -35,8 +35,8 @@ from scipy.optimize import brentq
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_catalog, load_clients, load_placements
 from matcher.logistic import sigmoid
+from matcher.matching.catalog import load_catalog
 from matcher.outcomes import (
     OutcomeModel,
     PriorModel,
@@ -50,10 +50,11 @@ from matcher.outcomes.fit import (
     client_folds,
     fit_outcome_model,
 )
-from matcher.places import load_place_index
-from matcher.provider_stats import AREA_SHRINK_M, FeatureContext
+from matcher.outcomes.provider_stats import AREA_SHRINK_M, FeatureContext
+from matcher.store.frames import load_clients, load_placements
 from matcher.store.tables import Decision, FollowUp, Generation, Placement, Suggestion, User
-from matcher.wishes import WishIndex
+from matcher.vocab.places import load_place_index
+from matcher.vocab.wishes import WishIndex
 
 from .notes import note
 

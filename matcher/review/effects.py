@@ -45,7 +45,6 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from matcher import kinds as kind_table
 from matcher.review.aipw import (
     TRIM,
     EffectsUnavailable,
@@ -55,6 +54,7 @@ from matcher.review.aipw import (
 from matcher.review.effect_checks import balance_table, describe_left_out, e_values, verdict
 from matcher.review.notes import note
 from matcher.review.stats import Z95
+from matcher.vocab import kinds as kind_table
 
 __all__ = [
     "EffectsUnavailable",
@@ -125,8 +125,9 @@ def placement_effects(engine: Engine | Session, *, min_placed_kind: int = MIN_PL
     if not isinstance(engine, Engine | Session):
         raise TypeError("placement_effects needs a SQLAlchemy Engine or Session, "
                         f"not {type(engine).__name__}")
-    from matcher.catalog import load_catalog, load_clients, load_followups, load_placements
+    from matcher.matching.catalog import load_catalog
     from matcher.review.data import session_of
+    from matcher.store.frames import load_clients, load_followups, load_placements
 
     with session_of(engine) as session:
         frames = (load_clients(session), load_placements(session),
@@ -141,7 +142,7 @@ def estimate_effects(clients: pd.DataFrame, placements: pd.DataFrame, options: p
                      min_placed_provider: int = MIN_PLACED_PROVIDER, trim: float = TRIM,
                      list_small_providers: bool = False,
                      outcomes: tuple[str, ...] = OUTCOMES) -> list[dict[str, Any]]:
-    """:func:`placement_effects` on frames as :mod:`matcher.catalog` loads them."""
+    """:func:`placement_effects` on frames as :mod:`matcher.matching.catalog` loads them."""
     if not 0.0 < trim < 0.5:
         raise ValueError(f"trim is a share of the propensity scale in (0, 0.5), not {trim}")
     for o in outcomes:
@@ -260,7 +261,7 @@ _PLACE_XY: dict[str, tuple[float, float]] = {}
 
 def _place_xy(place_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not _PLACE_XY:
-        from matcher.places import load_place_index
+        from matcher.vocab.places import load_place_index
 
         for p in load_place_index().places():
             _PLACE_XY[p.place_id] = (float(p.lat), float(p.lon))

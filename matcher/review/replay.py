@@ -27,10 +27,10 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_clients
 from matcher.clock import as_utc, utcnow
-from matcher.engine import Matcher
-from matcher.profiles import ClientProfile
+from matcher.matching.engine import Matcher
+from matcher.matching.profiles import ClientProfile
+from matcher.store.frames import load_clients
 from matcher.store.tables import Client, Decision, Placement, Suggestion
 
 SIMULATED = "simulated"
@@ -141,5 +141,5 @@ def _reason(rng: np.random.Generator, wish: float, km: float) -> str:
 
 
 def _wish_weight() -> float:
-    from matcher.ranking import Weights
+    from matcher.matching.ranking import Weights
     return float(Weights.from_settings().wish)

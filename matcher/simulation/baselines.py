@@ -7,9 +7,9 @@
 - ``random``: one arrival at a time, a random option among those the *truth* deems eligible
   that still have a seat; the mean of 30 runs (as the other world's score.py).
 - ``cohort_plan``: the product's own plan for all arrivals at once
-  (:func:`matcher.cohort.plan_cohort`), as if every arrival were known in advance.
+  (:func:`matcher.planning.cohort.plan_cohort`), as if every arrival were known in advance.
 - ``oracle``: hindsight, the exact assignment on the true P under the seats
-  (:func:`matcher.allocation.solve`, a min-cost flow).
+  (:func:`matcher.planning.allocation.solve`, a min-cost flow).
 
 A pair the truth deems ineligible counts 0 and is counted (``ineligible_under_truth``).
 With providers' seat changes (:mod:`~matcher.simulation.changes`), the habit and random apply
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.allocation import Pairs, random_eligible, solve
+from matcher.planning.allocation import Pairs, random_eligible, solve
 from matcher.simulation.changes import SeatChange, apply, season_seats
 from matcher.simulation.worlds import TruthWorld
 
@@ -152,7 +152,7 @@ def cohort_plan(world: TruthWorld, matcher: Any, profiles: list, on: date,
                 changes: tuple[SeatChange, ...] = ()) -> Graded:
     """The product's plan for every arrival at once (with every seat ever offered), graded
     by truth."""
-    from matcher.cohort import plan_cohort
+    from matcher.planning.cohort import plan_cohort
 
     if changes:
         # The set-up's own matcher, built for the baselines: its seats become the season's.

@@ -114,9 +114,9 @@ class Stage:
 def stage_world(world: TruthWorld, folder: Path, *, on: date | None = None) -> Stage:
     """Import ``world`` into a fresh database in ``folder``, train, resolve the truth, and keep
     copies to restore (module docstring). ``on`` is the day the arrivals come (today)."""
-    from matcher.accounts import add_user
-    from matcher.engine import Matcher
+    from matcher.access.accounts import add_user
     from matcher.ingest.importer import KINDS, import_into
+    from matcher.matching.engine import Matcher
     from matcher.store.db import transaction, upgrade
     from matcher.store.tables import Client
 
@@ -177,8 +177,8 @@ def train(engine: Engine, model_dir: Path, *, now: datetime = TRAINED_AT) -> dic
 
 def arrival_profiles(session, client_ids: list[str]) -> list:
     """The stored profiles of the arrivals, in the order given (as the product reads them)."""
-    from matcher.catalog import load_clients
-    from matcher.profiles import ClientProfile
+    from matcher.matching.profiles import ClientProfile
+    from matcher.store.frames import load_clients
 
     frame = load_clients(session, list(client_ids)).set_index("client_id", drop=False)
     return [ClientProfile.from_record(frame.loc[c].to_dict()) for c in client_ids]

@@ -234,7 +234,7 @@ def _baselines(stage: Stage, orders: tuple[str, ...], seed: int, on: date,
                changes: tuple[SeatChange, ...] = ()
                ) -> tuple[dict[str, B.Graded], dict[str, dict[str, B.Graded]]]:
     """The policies graded without the API: once per world, and once per order."""
-    from matcher.engine import Matcher
+    from matcher.matching.engine import Matcher
     from matcher.store.db import transaction
 
     world = stage.world

@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 tables. The schema changes only through the Alembic migrations beside this file.
 
 Enumerated values (kinds, groups, statuses) are stored as short strings and checked
-where they enter (the import and the API) against matcher.domain, so that adding a value
+where they enter (the import and the API) against matcher.vocab.domain, so that adding a value
 is a code change, not a schema migration.
 """
 
@@ -157,7 +157,7 @@ class AccountCode(Base):
 
 
 class SignInFailure(Base):
-    """Failed sign-ins counted per key (matcher/sign_in_limits.py): one row per account and
+    """Failed sign-ins counted per key (matcher/access/sign_in_limits.py): one row per account and
     address and one per account, keyed by a hash of the typed username, so that an unknown
     username is counted exactly like a known one and no username is stored in clear."""
 

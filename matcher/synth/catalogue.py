@@ -13,9 +13,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from matcher.places import PlaceIndex, PlaceNotFound, load_place_index
-from matcher.text import fold
-from matcher.trades import TradeIndex, TradeNotFound, load_trade_index
+from matcher.vocab.places import PlaceIndex, PlaceNotFound, load_place_index
+from matcher.vocab.text import fold
+from matcher.vocab.trades import TradeIndex, TradeNotFound, load_trade_index
 
 from .names import INTEREST_ONE, INTEREST_TWO, SKILL_GENERIC, SKILL_ONE
 

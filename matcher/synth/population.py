@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 from .catalogue import Places, Trades
 from .names import full_names

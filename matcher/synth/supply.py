@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 from .catalogue import Places, Trades
 from .names import brands, owner_names, phones

@@ -211,7 +211,7 @@ class _Catalogue:
 
 @lru_cache(maxsize=4)
 def _distance_matrix(place_ids: tuple[str, ...]) -> np.ndarray:
-    from matcher.places import load_place_index
+    from matcher.vocab.places import load_place_index
 
     ids = list(place_ids)
     return np.asarray(load_place_index().distance_matrix(ids, ids), dtype=float)

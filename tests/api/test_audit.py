@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from matcher.domain import Group
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Placement, User
+from matcher.vocab.domain import Group
 
 STAFF = "canbo.chuongtrinh"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from matcher.places import load_place_index
 from matcher.store.tables import AuditEntry, Option, OptionTrade, Provider
-from matcher.text import fold
+from matcher.vocab.places import load_place_index
+from matcher.vocab.text import fold
 
 READERS = ("ctv.halong", "canbo.chuongtrinh", "quantri")
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from matcher.store import generations
 from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client, Option, OptionTrade, Placement
-from matcher.text import fold
+from matcher.vocab.text import fold
 
 GROUP_WORDS = ("trafficking", "after_prison", "after_rehab", "sex_worker", "gbv",
                "youth_at_risk", "reform_school")

@@ -219,7 +219,7 @@ def test_get_review_says_when_and_whether_it_is_being_updated(api):
 @pytest.fixture
 def empty_server(tmp_path, trained_model_dir):
     """A server on a database with accounts and nothing else, that waits for no review."""
-    from matcher.demo_users import add_accounts
+    from matcher.access.demo_users import add_accounts
     from matcher.store.db import transaction, upgrade
     from tests.api import server as srv
     from tests.api.server import TEST_PASSWORD

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from matcher.store import generations
 from matcher.store.tables import AuditEntry, Client, Option, OptionTrade, Provider, Suggestion
-from matcher.text import fold
+from matcher.vocab.text import fold
 from tests.api.test_clients import HALONG, STAFF, UONGBI, client_body, db, new_client, user_id
 
 # Đặc khu Cô Tô (an island) has no option in the demo world: a client there who cannot travel

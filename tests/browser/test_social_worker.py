@@ -142,7 +142,7 @@ def test_why_not_names_the_rule_that_excludes_an_option(open_page, db):
 
 
 def _far_option(conn) -> str:
-    from matcher.places import haversine_km, load_place_index
+    from matcher.vocab.places import haversine_km, load_place_index
 
     places = load_place_index()
     home = places.lookup("Cao Xanh")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Decision, Option, Placement, Plan, Suggestion
-from matcher.text import fold
+from matcher.vocab.text import fold
 from tests.browser.conftest import shot
 
 STAFF = "canbo.chuongtrinh"

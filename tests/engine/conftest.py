@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from matcher.catalog import load_profile
-from matcher.engine import Matcher
 from matcher.ingest.seed import seed
+from matcher.matching.engine import Matcher
+from matcher.matching.profiles import load_profile
 from matcher.outcomes import PriorModel, train
 from matcher.store.db import make_engine
 from matcher.synth import build_world, write_world

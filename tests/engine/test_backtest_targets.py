@@ -15,11 +15,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from matcher.backtest import backtest
-from matcher.catalog import load_catalog, load_clients, load_placements
 from matcher.ingest.seed import seed
+from matcher.matching.catalog import load_catalog
+from matcher.review.backtest import backtest
 from matcher.settings import DEMO_DIR
 from matcher.store.db import make_engine
+from matcher.store.frames import load_clients, load_placements
 from matcher.synth import read_world
 
 COHORT_SHARE_TARGET = 0.70

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from matcher.rules import check
+from matcher.matching.rules import check
 from tests.engine.conftest import ON
 
 COTO = "cur-7192"  # Đặc khu Cô Tô, an island: the small world has no option there

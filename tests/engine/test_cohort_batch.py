@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from matcher.cohort import cohort_pairs, pairs_of, plan_cohort
-from matcher.rules import PairClients, check, eligible_pairs
+from matcher.matching.rules import PairClients, check, eligible_pairs
+from matcher.planning.cohort import cohort_pairs, pairs_of, plan_cohort
 from tests.engine.conftest import ON
 
 
@@ -34,7 +34,7 @@ def test_batched_candidates_equal_the_one_client_path(request, which, profiles):
 
 
 def test_batches_split_a_cohort_without_changing_it(matcher, profiles, monkeypatch):
-    import matcher.engine as engine
+    import matcher.matching.engine as engine
 
     clients = profiles[:120]
     whole = matcher.cohort_candidates(clients, on=ON)
@@ -107,7 +107,7 @@ def test_plan_from_batches_is_the_plan_from_one_by_one(matcher, profiles):
 
 
 def test_best_per_client_takes_the_highest_p_and_the_lower_row_on_ties():
-    from matcher.engine import CohortCandidates, _best_per_client
+    from matcher.matching.engine import CohortCandidates, _best_per_client
 
     c = CohortCandidates(client=np.array([0, 0, 0, 0, 2, 2, 5]),
                          rows=np.array([1, 4, 6, 9, 3, 8, 2]),
@@ -140,7 +140,7 @@ def test_split_scores_equal_whole_feature_frames(matcher, profiles, monkeypatch)
 
 
 def test_feature_sides_cover_every_feature_once():
-    from matcher.features import CLIENT_SIDE, FEATURES, OPTION_SIDE, PAIR_SIDE
+    from matcher.outcomes.features import CLIENT_SIDE, FEATURES, OPTION_SIDE, PAIR_SIDE
 
     sides = CLIENT_SIDE + OPTION_SIDE + PAIR_SIDE
     assert sorted(sides) == sorted(FEATURES) and len(set(sides)) == len(sides)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.features import client_features
 from matcher.outcomes.fast import FACTORIZE_FROM, CompiledScorer
+from matcher.outcomes.features import client_features
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from matcher.ingest import ImportFailed
-from matcher.profiles import parse_profile
-from matcher.rules import check
+from matcher.ingest.profile import parse_profile
+from matcher.matching.rules import check
 from tests.engine.conftest import ON
 
 # Words that would reveal a client's group if they appeared in a reason.

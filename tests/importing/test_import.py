@@ -71,7 +71,7 @@ def test_every_contract_file_imports(engine, tmp_path):
 
 
 def test_places_resolve_to_current_units(engine, tmp_path):
-    from matcher.places import load_place_index
+    from matcher.vocab.places import load_place_index
 
     load(engine, tmp_path, ("providers",))
     index = load_place_index()

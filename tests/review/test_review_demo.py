@@ -79,7 +79,7 @@ def test_fairness_and_league_have_their_tests_and_flags(review):
 def test_the_dashboard_gives_the_reviews_answers(demo, review):
     """One question, one answer: the dashboard's calibration (out of fold) and decline
     reasons ("none" for no reason) are the review's, computed separately here."""
-    from matcher import dashboard
+    from matcher.review import dashboard
 
     with Session(demo.engine) as s:
         dash = dashboard.dashboard(s, build_review(s, demo.model_dir, with_effects=False))

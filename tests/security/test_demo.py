@@ -23,9 +23,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from matcher.accounts import AccountError, add_user
+from matcher.access.accounts import AccountError, add_user
+from matcher.access.demo_users import add_demo_users
 from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
-from matcher.demo_users import add_demo_users
 from matcher.ingest import import_file
 from matcher.store.db import make_engine, transaction, upgrade
 from matcher.store.tables import Provider, User

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from matcher.safe_cells import TRIGGERS, csv_row, text_cell
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, Plan, Provider
-from matcher.text import fold
+from matcher.vocab.text import fold
 from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from api.web import i18n
-from matcher.accounts import add_user
+from matcher.access.accounts import add_user
 from matcher.store.db import transaction
 from matcher.store.tables import FollowUp, Option
 from tests.api.fixtures import add_clients_with_suggestion, add_open_option

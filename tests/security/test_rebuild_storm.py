@@ -16,7 +16,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from matcher.accounts import add_user
+from matcher.access.accounts import add_user
 from matcher.store.db import transaction
 from matcher.store.tables import Option
 from tests.api import server as srv

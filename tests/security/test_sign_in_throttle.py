@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from matcher.accounts import add_user
-from matcher.sign_in_gate import Gate
-from matcher.sign_in_limits import address_group, backoff_s, keys_for
+from matcher.access.accounts import add_user
+from matcher.access.sign_in_gate import Gate
+from matcher.access.sign_in_limits import address_group, backoff_s, keys_for
 from matcher.store.db import transaction
 from matcher.store.tables import SignInFailure
 

@@ -1,4 +1,4 @@
-"""The staff area: the dashboard's numbers (matcher.dashboard) on a small database built
+"""The staff area: the dashboard's numbers (matcher.review.dashboard) on a small database built
 here, the SVG charts (api.web.charts), and the staff pages over HTTP (roles, CSRF, a plan
 whose seats ran out)."""
 
@@ -18,11 +18,11 @@ from sqlalchemy import func, select, update
 
 from api.auth import tokens
 from api.web import charts
-from matcher import dashboard as D
 from matcher.ingest.seed import seed
 from matcher.outcomes import current_model
 from matcher.outcomes.calibration import wilson
 from matcher.review import build_review
+from matcher.review import dashboard as D
 from matcher.store.db import transaction
 from matcher.store.tables import (
     Client,
@@ -34,7 +34,7 @@ from matcher.store.tables import (
     Provider,
     Suggestion,
 )
-from matcher.text import fold
+from matcher.vocab.text import fold
 from tests.api.server import SECRET
 from tests.web.signin import login_form
 

@@ -22,8 +22,8 @@ from sqlalchemy import select, update
 
 from api.auth import tokens
 from api.web import i18n
-from matcher.domain import Group
 from matcher.store.tables import Option, OptionChange, User
+from matcher.vocab.domain import Group
 from tests.api import server as srv
 from tests.conftest import last_updated_ago
 from tests.web.signin import login_form

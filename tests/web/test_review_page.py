@@ -24,7 +24,7 @@ from api.web.i18n import Translator
 from api.web.review_league import MAX_PAGE, PAGE_SIZE
 from matcher.review import build_review
 from matcher.store.tables import AuditEntry
-from matcher.text import fold
+from matcher.vocab.text import fold
 from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -14,12 +14,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher import sign_in_limits
+from matcher.access import sign_in_limits
+from matcher.access.sign_in_gate import GATE
+from matcher.access.sign_in_limits import Limits
 from matcher.demo import demo_password_refused, is_demo, is_demo_password
-from matcher.domain import Role
-from matcher.sign_in_gate import GATE
-from matcher.sign_in_limits import Limits
 from matcher.store.tables import Provider, User
+from matcher.vocab.domain import Role
 
 _hasher = PasswordHasher()
 # Checked when the username is unknown, so that a wrong name costs as long as a wrong password
@@ -94,7 +94,7 @@ class SignIn:
 def authenticate(session: Session, username: str, password: str, *,
                  address: str | None = None, limits: Limits | None = None,
                  concurrent: int = 2, now: datetime | None = None) -> SignIn:
-    """Check a password, throttled (matcher/sign_in_limits.py, matcher/sign_in_gate.py).
+    """Check a password, throttled (matcher/access/sign_in_limits.py and sign_in_gate.py).
 
     The try is taken from the counters of the typed username (per ``address`` and for the
     whole account) before anything else, whether or not the account exists, so a known

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from matcher import kinds as kind_table
-from matcher.text import fold, lookup, normalise, split_list
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.text import fold, lookup, normalise, split_list
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "trades.csv"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "trades.csv"
 
 COLUMNS = (
     "trade_id", "name_vi", "name_en", "synonyms", "sector", "hazardous", "course_weeks",
@@ -193,7 +193,7 @@ class TradeIndex:
     def _written_name(self, text: str) -> str | None:
         """The trade whose name ``text`` is, as written or folded; None if not exactly one.
 
-        The same first two steps as :func:`matcher.text.lookup`, on tables built once:
+        The same first two steps as :func:`matcher.vocab.text.lookup`, on tables built once:
         ``lookup`` rebuilds them on every call, which costs milliseconds per value.
         """
         keys = self._exact.get(normalise(text), set())

@@ -1,7 +1,7 @@
 """What a client wishes for, as a vector over the trade taxonomy, and its match to options.
 
 A client's free text ("em thích làm tóc và trang điểm") is read once with
-:meth:`matcher.trades.TradeIndex.find_in_text` into a vector of similarities over the trades
+:meth:`matcher.vocab.trades.TradeIndex.find_in_text` into a vector of similarities over the trades
 (in the order of data/trades.csv). An option is the short list of its trades. The match of
 a pair is the best similarity between a wished trade and one of the option's trades, where a
 wished trade also lends :data:`SECTOR_CREDIT` of its similarity to the other trades of its
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.trades import TradeIndex, load_trade_index
+from matcher.vocab.trades import TradeIndex, load_trade_index
 
 #: Share of a wished trade's similarity lent to the other trades of the same sector.
 SECTOR_CREDIT = 0.4

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from matcher.accounts import add_user
+from matcher.access.accounts import add_user
 from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
 from matcher.store.tables import Client, Option, User
 

@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from matcher.text import fold, lookup, normalise
+from matcher.vocab.text import fold, lookup, normalise
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "places.csv"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "places.csv"
 
 #: Roads are longer than the straight line: 1.3 is the usual detour index of rural and
 #: peri-urban road networks (about 1.2–1.4 in published studies); coarse, and documented as

@@ -1,8 +1,8 @@
-"""What the engine reads from the store, as column-oriented frames.
+"""The catalogue: every option with its provider and trades, as one column-oriented frame.
 
-The engine scores many options at once (one vectorised call per client), so options,
-clients and the placement history are loaded into pandas frames with one row each, in a
-fixed order, with the trade attributes the rules and the features need already joined.
+The engine scores many options at once (one vectorised call per client), so the options are
+loaded into a frame with one row each, in a fixed order, with the trade attributes the rules
+and the features need already joined (clients and placements: matcher.store.frames).
 """
 
 from __future__ import annotations
@@ -14,23 +14,14 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matcher.profiles import ClientProfile
-from matcher.store.tables import Client, FollowUp, Option, OptionTrade, Placement, Provider
-from matcher.trades import load_trade_index
+from matcher.store.frames import frame as _frame
+from matcher.store.tables import Option, OptionTrade, Provider
+from matcher.vocab.trades import load_trade_index
 
 OPTION_COLUMNS = [
     "option_id", "provider_id", "kind", "title", "place_id", "capacity", "min_age", "max_age",
     "cost_vnd", "wage_vnd_day", "duration_weeks", "women_only", "sign_language",
     "accepts_records", "start_date", "version", "updated_at",
-]
-CLIENT_COLUMNS = [
-    "client_id", "full_name", "birth_date", "gender", "group_code", "place_id", "education",
-    "disability", "interests", "skills", "max_travel_km", "needs_women_only", "household_poor",
-    "ethnic_minority", "married", "prior_income_vnd_month", "consent_share", "registered_on",
-]
-PLACEMENT_COLUMNS = [
-    "placement_id", "client_id", "option_id", "start_date", "status", "success",
-    "income_vnd_day", "followed_up_on",
 ]
 
 
@@ -85,32 +76,3 @@ def load_catalog(session: Session) -> Catalog:
     providers = _frame(session, select(Provider.provider_id, Provider.kind, Provider.name),
                        ["provider_id", "kind", "name"])
     return Catalog(options_frame(options, links, providers))
-
-
-def load_clients(session: Session, client_ids: list[str] | None = None) -> pd.DataFrame:
-    query = select(*(getattr(Client, c) for c in CLIENT_COLUMNS)).order_by(Client.client_id)
-    if client_ids is not None:
-        query = query.where(Client.client_id.in_(client_ids))
-    return _frame(session, query, CLIENT_COLUMNS)
-
-
-def load_profile(session: Session, client_id: str) -> ClientProfile:
-    """A stored client's profile; KeyError when there is none."""
-    row = session.get(Client, client_id)
-    if row is None:
-        raise KeyError(f"unknown client {client_id}")
-    return ClientProfile.from_record(row)
-
-
-def load_placements(session: Session) -> pd.DataFrame:
-    return _frame(session, select(*(getattr(Placement, c) for c in PLACEMENT_COLUMNS))
-                  .order_by(Placement.start_date, Placement.placement_id), PLACEMENT_COLUMNS)
-
-
-def load_followups(session: Session) -> pd.DataFrame:
-    cols = ["client_id", "followed_up_on", "earning", "income_vnd_day"]
-    return _frame(session, select(*(getattr(FollowUp, c) for c in cols)), cols)
-
-
-def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(session.execute(query).all(), columns=columns)

@@ -22,11 +22,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from matcher import kinds as kind_table
-from matcher import reasons as R
-from matcher.catalog import Catalog, load_catalog, load_clients, load_placements
-from matcher.evidence import EvidenceIndex
-from matcher.features import (
+from matcher.matching import reasons as R
+from matcher.matching.catalog import Catalog, load_catalog
+from matcher.matching.evidence import EvidenceIndex
+from matcher.matching.profiles import ClientProfile, profiles_frame
+from matcher.matching.ranking import Weights, score, top_k_diverse
+from matcher.matching.rules import Eligibility, PairClients, check, eligible_pairs
+from matcher.outcomes import OutcomeModel, PriorModel, current_model
+from matcher.outcomes.features import (
     ClientSide,
     PreparedOptions,
     WishIndex,
@@ -37,15 +40,13 @@ from matcher.features import (
     pair_side,
     prepare_options,
 )
-from matcher.outcomes import OutcomeModel, PriorModel, current_model
 from matcher.outcomes.split import SplitScorer
-from matcher.places import PlaceIndex, load_place_index
 from matcher.pricing.book import SHOWN_FROM, SeatPrices
-from matcher.profiles import ClientProfile, profiles_frame
-from matcher.ranking import Weights, score, top_k_diverse
-from matcher.rules import Eligibility, PairClients, check, eligible_pairs
 from matcher.settings import get_settings
-from matcher.trades import load_trade_index
+from matcher.store.frames import load_clients, load_placements
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.places import PlaceIndex, load_place_index
+from matcher.vocab.trades import load_trade_index
 
 KINDS = kind_table.CODES
 RULE_COLUMNS = ("kind", "min_age", "max_age", "capacity", "women_only", "sign_language",

@@ -7,6 +7,9 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.orm import Session
+
+from matcher.store.tables import Client
 
 DEFAULT_TRAVEL_KM = 30.0  # when the social worker did not record a limit
 
@@ -84,32 +87,9 @@ def profiles_frame(clients: list[ClientProfile]) -> pd.DataFrame:
     })
 
 
-def parse_profile(data: dict[str, Any]) -> ClientProfile:
-    """An unsaved profile (JSON with the contract's client columns), checked like an import.
-
-    Raises :class:`matcher.ingest.ImportFailed` naming each field at fault.
-    """
-    from matcher.ingest.contract import CONTRACT
-    from matcher.ingest.errors import ImportFailed, Problem
-
-    spec = {c.name: c for c in CONTRACT["clients"]}
-    problems: list[Problem] = []
-    values: dict[str, Any] = {}
-    for key, raw in data.items():
-        column = spec.get(key)
-        if column is None:
-            problems.append(Problem(None, key, "not a client field"))
-            continue
-        if raw is None or str(raw).strip() == "":
-            continue
-        try:
-            values[column.target] = column.parse(str(raw).strip())
-        except ValueError as exc:
-            problems.append(Problem(None, key, str(exc)))
-    for column in spec.values():
-        if column.required and column.name != "client_id" and column.target not in values:
-            if not any(p.column == column.name for p in problems):
-                problems.append(Problem(None, column.name, "required value is missing"))
-    if problems:
-        raise ImportFailed(problems)
-    return ClientProfile.from_record(values)
+def load_profile(session: Session, client_id: str) -> ClientProfile:
+    """A stored client's profile; KeyError when there is none."""
+    row = session.get(Client, client_id)
+    if row is None:
+        raise KeyError(f"unknown client {client_id}")
+    return ClientProfile.from_record(row)

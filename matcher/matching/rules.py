@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.domain import GROUPS_WITH_RECORD
-from matcher.kinds import KINDS, Kind
-from matcher.profiles import ClientProfile
+from matcher.matching.profiles import ClientProfile
+from matcher.vocab.domain import GROUPS_WITH_RECORD
+from matcher.vocab.kinds import KINDS, Kind
 
 _RECORD_GROUPS = tuple(str(g) for g in GROUPS_WITH_RECORD)
 ADULT_AGE = 18
@@ -78,7 +78,7 @@ def _above_max_age(c, o, d, age):
 
 
 def _age_rule(kind: Kind) -> Rule:
-    """The law's minimum age for a kind (matcher.kinds), as a rule."""
+    """The law's minimum age for a kind (matcher.vocab.kinds), as a rule."""
     def excludes(c, o, d, age):
         return (_col(o, "kind") == kind.code) & (age < kind.age_rule.age)
 

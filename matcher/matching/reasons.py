@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matcher.kinds import BY_CODE
-from matcher.ranking import km, vnd
+from matcher.vocab.kinds import BY_CODE
 
 STRONG_WISH = 0.8
 SOME_WISH = 0.3
@@ -94,3 +93,15 @@ def evidence_reason(evidence: Evidence, kind: str) -> dict[str, str]:
         f"{evidence.successes} of {evidence.n} {who_en} {alike_en} earned a stable living "
         "after 6 months",
     )
+
+
+def vnd(amount: float, lang: str = "vi") -> str:
+    """Money as each language writes it: "3.000.000 đ", "VND 3,000,000"."""
+    grouped = f"{int(round(amount)):,}"
+    return grouped.replace(",", ".") + " đ" if lang == "vi" else f"VND {grouped}"
+
+
+def km(distance: float, lang: str = "vi") -> str:
+    """A distance with one decimal below 10 km; Vietnamese writes a decimal comma."""
+    text = f"{distance:.0f}" if distance >= 10 else f"{distance:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang == "vi" else text

@@ -19,7 +19,7 @@ The same shrunk, out-of-fold encoding describes local demand: the success of pas
 in the option's sector within the *area* of the pair, the former district whose labour market
 the client will work in (the job's own place for a job; the client's home for a course or a
 livelihood model, whose graduates look for work near home). Keys are ``"district|sector"``
-(:func:`matcher.features.area_keys`), shrunk with :data:`AREA_SHRINK_M`.
+(:func:`matcher.outcomes.features.area_keys`), shrunk with :data:`AREA_SHRINK_M`.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ class FeatureContext:
         m : float, default=SHRINK_M
             Strength of the shrinkage toward the overall rate.
         area_keys : array-like of str, optional
-            The ``"district|sector"`` of each placement (:func:`matcher.features.area_keys`);
-            without them every area rate is the overall rate.
+            The ``"district|sector"`` of each placement
+            (:func:`matcher.outcomes.features.area_keys`); without them every area rate is the
+            overall rate.
         area_m : float, default=AREA_SHRINK_M
         """
         if m < 0 or area_m < 0:

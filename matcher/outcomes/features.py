@@ -11,7 +11,7 @@ Everything is vectorised so that one client against the whole catalogue is a han
 numpy operations: :func:`prepare_options` computes the option side once per catalogue, and
 :func:`client_features` broadcasts one client over it. :func:`pair_features` is the
 row-aligned form used for training (one client row and one option row per pair).
-The provider and area statistics live in :class:`matcher.provider_stats.FeatureContext`.
+The provider and area statistics live in :class:`matcher.outcomes.provider_stats.FeatureContext`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher import kinds as kind_table
-from matcher.domain import GROUPS_WITH_RECORD
-from matcher.places import load_place_index
-from matcher.profiles import DEFAULT_TRAVEL_KM, ClientProfile
-from matcher.provider_stats import SHRINK_M, FeatureContext
-from matcher.wishes import SECTOR_CREDIT, WishIndex
+from matcher.matching.profiles import DEFAULT_TRAVEL_KM, ClientProfile
+from matcher.outcomes.provider_stats import SHRINK_M, FeatureContext
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.domain import GROUPS_WITH_RECORD
+from matcher.vocab.places import load_place_index
+from matcher.vocab.wishes import SECTOR_CREDIT, WishIndex
 
 __all__ = [
     "CATEGORICAL", "CLIENT_SIDE", "FEATURES", "MONOTONIC", "NUMERIC", "OPTION_SIDE",
@@ -235,7 +235,7 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
     Parameters
     ----------
     options : DataFrame
-        Rows of :attr:`matcher.catalog.Catalog.options` (with ``trade_ids``,
+        Rows of :attr:`matcher.matching.catalog.Catalog.options` (with ``trade_ids``,
         ``primary_trade``, ``sector``, ``hazardous``).
     wish : WishIndex
         Gives each trade id its position in the wish vectors.
@@ -347,7 +347,7 @@ def pair_features(clients: pd.DataFrame, options: pd.DataFrame | PreparedOptions
     Parameters
     ----------
     clients : DataFrame
-        Client rows with the columns of :data:`matcher.catalog.CLIENT_COLUMNS`.
+        Client rows with the columns of :data:`matcher.store.frames.CLIENT_COLUMNS`.
     options : DataFrame or PreparedOptions
         Catalogue option rows (then ``context`` is required), or options already prepared
         and taken in the pairs' order.
@@ -463,7 +463,8 @@ class ClientColumns:
 
 
 def describe_clients(clients: pd.DataFrame, wish: WishIndex) -> ClientSide:
-    """Each client of a frame with :data:`matcher.catalog.CLIENT_COLUMNS`, described once."""
+    """Each client of a frame with :data:`matcher.store.frames.CLIENT_COLUMNS`, described
+    once."""
     return _describe(ClientColumns(
         interests=_text(clients["interests"]), skills=_text(clients["skills"]),
         gender=_text(clients["gender"]), group=_text(clients["group_code"]),

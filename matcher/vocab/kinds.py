@@ -5,8 +5,8 @@ livelihood model with a start-up grant or loan (``livelihood``). Each row says i
 its provider kind; its words in both languages (the pages' catalogues take them from here:
 ``enum.kind.<code>``, ``enum.provider_kind.<provider kind>``; the suggestions' reasons say
 its seat, its participants and its cost with them); the law's age for it (one eligibility
-rule per kind, matcher.rules); whether its area is the workplace's (matcher.features); and
-how its success is judged. Adding a kind starts with a row here.
+rule per kind, matcher.matching.rules); whether its area is the workplace's
+(matcher.outcomes.features); and how its success is judged. Adding a kind starts with a row here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class AgeRule:
-    """The law's minimum age for a kind, as an eligibility rule (matcher.rules)."""
+    """The law's minimum age for a kind, as an eligibility rule (matcher.matching.rules)."""
 
     code: str
     age: int

@@ -14,13 +14,13 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from matcher import kinds as kind_table
 from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
-from matcher.places import PlaceIndex, load_place_index
 from matcher.review.data import standing_decisions
 from matcher.review.quality import decline_reasons as count_decline_reasons
 from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
+from matcher.vocab import kinds as kind_table
+from matcher.vocab.places import PlaceIndex, load_place_index
 
 KINDS = kind_table.CODES
 

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from matcher.accounts import AccountError, check_new_user, hash_password, verify_password
+from matcher.access.accounts import AccountError, check_new_user, hash_password, verify_password
+from matcher.access.sessions import revoke_all
 from matcher.clock import as_utc
-from matcher.sessions import revoke_all
 from matcher.store.tables import AccountCode, Provider, User
 
 # The roles that read client records: their accounts need a second person's approval.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from matcher import kinds
+from matcher.vocab import kinds
 
 
 class Gender(StrEnum):
@@ -51,7 +51,7 @@ class Disability(StrEnum):
     psychosocial = "psychosocial"
 
 
-#: The kinds of provider and option, from the one table of kinds (matcher.kinds).
+#: The kinds of provider and option, from the one table of kinds (matcher.vocab.kinds).
 ProviderKind = StrEnum("ProviderKind", {k: k for k in kinds.PROVIDER_KINDS})
 OptionKind = StrEnum("OptionKind", {k: k for k in kinds.CODES})
 

@@ -75,15 +75,3 @@ def top_k_diverse(scores: np.ndarray, groups: np.ndarray, k: int, per_group: int
         if len(chosen) == k:
             break
     return np.array(chosen, dtype=np.int64)
-
-
-def vnd(amount: float, lang: str = "vi") -> str:
-    """Money as each language writes it: "3.000.000 đ", "VND 3,000,000"."""
-    grouped = f"{int(round(amount)):,}"
-    return grouped.replace(",", ".") + " đ" if lang == "vi" else f"VND {grouped}"
-
-
-def km(distance: float, lang: str = "vi") -> str:
-    """A distance with one decimal below 10 km; Vietnamese writes a decimal comma."""
-    text = f"{distance:.0f}" if distance >= 10 else f"{distance:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if lang == "vi" else text

@@ -4,7 +4,7 @@ An argon2 check takes 64 MiB and tens of milliseconds of CPU; without a bound, a
 sign-ins fills the threadpool and the memory. At most ``total`` checks run at once, at most
 one per account and two per address; a try beyond that is refused at once (429, retry in
 1 s) without hashing anything. Per process, in memory: the database counters
-(matcher/sign_in_limits.py) are what holds across workers.
+(matcher/access/sign_in_limits.py) are what holds across workers.
 """
 
 from __future__ import annotations

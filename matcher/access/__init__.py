@@ -1,0 +1,1 @@
+"""Accounts, activation codes, sign-in sessions and sign-in limits."""

@@ -1,0 +1,1 @@
+"""One client's suggestions: the catalogue, eligibility rules, ranking, reasons and evidence."""
