@@ -62,3 +62,15 @@ def test_auc_and_brier_are_reported(result):
     held_out = result["held_out_auc"]
     assert held_out["rows"] > 300
     assert 0.5 < held_out["roc_auc"] <= 1 and 0 < held_out["brier"] < 0.25
+
+
+def test_the_demo_worlds_figures_are_pinned(result):
+    """The figures the README and the layout move report, to four decimals: a refactor that
+    changes none of the engine's behaviour leaves them as they are (measured with
+    `matcher evaluate --json` before and after the move into matching/, planning/, vocab/)."""
+    cohort = result["cohort"]["share_of_oracle_gain"]
+    top1 = result["top1"]["share_of_oracle_gain"]
+    assert cohort["engine"] == pytest.approx(0.7797, abs=5e-4)
+    assert cohort["greedy"] == pytest.approx(0.7685, abs=5e-4)
+    assert cohort["status_quo"] == pytest.approx(0.606, abs=5e-4)
+    assert top1["engine"] == pytest.approx(0.675, abs=5e-4)
