@@ -297,7 +297,7 @@ def test_a_server_killed_during_an_import_leaves_the_database_as_before(life, db
                            files={"file": ("clients.csv", content, "text/csv")})
             assert r.status_code == 201, r.text
             assert r.json() == {"kind": "clients", "rows": rows, "created": rows, "updated": 0,
-                                "merged": []}
+                                "merged": [], "proposed": []}
             assert count(db, Client) == clients_before + rows
             assert count(db, AuditEntry) == audit_before + 1
             break
