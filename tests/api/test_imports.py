@@ -62,7 +62,8 @@ def test_a_good_clients_csv_is_imported(api, db):
     ])
     r = upload(api, STAFF, "clients", "clients.csv", text.encode("utf-8-sig"))
     assert r.status_code == 201, r.text
-    assert r.json() == {"kind": "clients", "rows": 3, "created": 3, "updated": 0, "merged": []}
+    assert r.json() == {"kind": "clients", "rows": 3, "created": 3, "updated": 0, "merged": [],
+                        "proposed": []}
     rows = stored(db, ids)
     assert set(rows) == set(ids)
     assert rows[ids[0]].full_name == "Nguyễn Thị Hoa" and rows[ids[1]].gender == "male"
