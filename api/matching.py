@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session
 from api.errors import Problem
 from api.metrics import REBUILDS
 from matcher.matching.engine import Matcher
+from matcher.matching.seat_prices import SeatPrices
 from matcher.outcomes import ModelError
 from matcher.pricing import is_current, load_prices, refresh_prices
-from matcher.pricing.book import SeatPrices
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.tables import Option

@@ -25,8 +25,7 @@ import time
 import numpy as np
 from scipy.spatial import cKDTree
 
-from matcher.logistic import sigmoid
-from matcher.planning.allocation import (
+from matcher.allocation import (
     Pairs,
     check_validity,
     compare,
@@ -35,6 +34,7 @@ from matcher.planning.allocation import (
     solve,
     status_quo,
 )
+from matcher.logistic import sigmoid
 
 CASES = {
     # name: (clients, options, nearest options considered, candidates per client (lo, hi),

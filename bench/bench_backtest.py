@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from matcher.ingest.seed import seed
-from matcher.matching.catalog import load_catalog
 from matcher.review.backtest import backtest
 from matcher.settings import DEMO_DIR
+from matcher.store.catalog import load_catalog
 from matcher.store.db import make_engine
 from matcher.store.frames import load_clients, load_placements
 from matcher.synth import build_world, read_world, write_world

@@ -23,9 +23,9 @@ from bench_engine import machine, world_db  # bench/ is on the path when run as 
 from sqlalchemy.orm import Session
 
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import ClientProfile
 from matcher.planning.cohort import pairs_of, plan_cohort
 from matcher.store.frames import load_clients
+from matcher.store.profiles import ClientProfile
 
 ON = date(2026, 10, 1)
 

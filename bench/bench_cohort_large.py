@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 import matcher.planning.cohort as cohort
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import ClientProfile
 from matcher.store.db import make_engine
 from matcher.store.frames import load_clients
+from matcher.store.profiles import ClientProfile
 
 ON = date(2026, 10, 1)  # the synthetic world's as_of date
 

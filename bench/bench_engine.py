@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from matcher.ingest.seed import seed
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import ClientProfile, load_profile
 from matcher.outcomes import train
 from matcher.planning.cohort import plan_cohort
 from matcher.store.db import make_engine
 from matcher.store.frames import load_clients
+from matcher.store.profiles import ClientProfile, load_profile
 from matcher.synth import build_world, write_world
 
 

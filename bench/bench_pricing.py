@@ -31,9 +31,9 @@ def measure(url: str, model_dir: Path, *, samples: int = 300, on: date | None = 
     from sqlalchemy.orm import Session
 
     from matcher.matching.engine import Matcher
-    from matcher.matching.profiles import load_profile
     from matcher.pricing import refresh_prices
     from matcher.store.db import make_engine
+    from matcher.store.profiles import load_profile
     from matcher.store.seats import release_seat, reserve_seat
     from matcher.store.tables import Client
 

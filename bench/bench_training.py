@@ -138,11 +138,11 @@ def run_training(placements: int) -> dict:
 def run_serving() -> dict:
     from sqlalchemy.orm import Session
 
-    from matcher.matching.catalog import load_catalog
-    from matcher.matching.profiles import ClientProfile
     from matcher.outcomes import load_model, train
     from matcher.outcomes.features import WishIndex, client_features, prepare_options
+    from matcher.store.catalog import load_catalog
     from matcher.store.frames import load_clients
+    from matcher.store.profiles import ClientProfile
     from matcher.vocab.places import load_place_index
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,7 +1,7 @@
 """EXPLAIN (ANALYZE, BUFFERS) of the API's hot queries on PostgreSQL; do they use indexes?
 
 The statements are the ones a suggestion request and its neighbours send (api/deps.py,
-api/matching.py, matcher/matching/catalog.py, matcher/store/seats.py, api/routes/suggestions.py,
+api/matching.py, matcher/store/catalog.py, matcher/store/seats.py, api/routes/suggestions.py,
 api/audit.py, api/routes/placements.py, api/routes/capacity.py), with real ids taken from
 the database. Writes run inside a transaction that is rolled back, so the database is left
 as it was. Option history is empty after an import: the history query is explained after

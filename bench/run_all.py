@@ -250,7 +250,7 @@ def step_suggest(a) -> dict:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from matcher.matching.profiles import load_profile
+    from matcher.store.profiles import load_profile
     from matcher.store.tables import Client
 
     engine, matcher, built = _matcher(a)
@@ -284,9 +284,9 @@ def step_suggest(a) -> dict:
 def step_plan(a) -> dict:
     import numpy as np
 
-    from matcher.matching.profiles import ClientProfile
     from matcher.planning.cohort import plan_cohort
     from matcher.store.frames import load_clients
+    from matcher.store.profiles import ClientProfile
 
     engine, matcher, built = _matcher(a)
     from sqlalchemy.orm import Session

@@ -177,7 +177,7 @@ def _prices(session, matcher):
 
 def _profile(session, client_id: str | None, profile: Path | None):
     from matcher.ingest.profile import parse_profile
-    from matcher.matching.profiles import load_profile
+    from matcher.store.profiles import load_profile
 
     if profile is not None:
         try:
@@ -316,8 +316,8 @@ def allocate(
     """The best plan for a cohort under seats (and a budget), against the baselines."""
     from sqlalchemy.orm import Session
 
-    from matcher.matching.profiles import load_profile
     from matcher.planning.cohort import plan_cohort
+    from matcher.store.profiles import load_profile
     from matcher.vocab.domain import Group
 
     if budget is not None and budget < 0:
@@ -368,9 +368,9 @@ def evaluate(
     """Backtest suggestions and cohort plans against baselines, graded by the world's truth."""
     from sqlalchemy.orm import Session
 
-    from matcher.matching.catalog import load_catalog
     from matcher.outcomes import NoHistory
     from matcher.review.backtest import backtest
+    from matcher.store.catalog import load_catalog
     from matcher.store.frames import load_clients, load_placements
     from matcher.synth import read_world
 

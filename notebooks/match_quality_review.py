@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from matcher.review import build_review
-from matcher.review.notes import message_of
+from matcher.notes import message_of
 from matcher.settings import get_settings
 from matcher.store.db import make_engine
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from matcher.planning.allocation import (
+from matcher.allocation import (
     Pairs,
     Plan,
     check_validity,
@@ -22,8 +22,8 @@ from matcher.planning.allocation import (
     solve,
     status_quo,
 )
-from matcher.planning.allocation import budget as budget_module
-from matcher.planning.allocation.flow import max_profit_assignment
+from matcher.allocation import budget as budget_module
+from matcher.allocation.flow import max_profit_assignment
 
 M = 1_000_000  # VND
 BASELINES = (greedy, status_quo, random_eligible)

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matcher.matching.profiles import ClientProfile
 from matcher.outcomes.features import (
     CATEGORICAL,
     FEATURES,
@@ -23,6 +22,7 @@ from matcher.outcomes.features import (
     prepare_options,
 )
 from matcher.outcomes.provider_stats import SHRINK_M, shrink
+from matcher.store.profiles import ClientProfile
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.matching.profiles import ClientProfile
 from matcher.matching.rules import RULES, check
+from matcher.store.profiles import ClientProfile
 from matcher.vocab.domain import GROUPS_WITH_RECORD, Disability, Gender, Group
 
 ON = date(2026, 11, 23)

@@ -37,8 +37,8 @@ from api.schemas.clients import (
     ClientUpdate,
     age_on,
 )
-from matcher.matching.profiles import ClientProfile
 from matcher.store import generations
+from matcher.store.profiles import ClientProfile
 from matcher.store.tables import Client, User
 from matcher.vocab.text import fold
 

@@ -38,8 +38,8 @@ from api.schemas.placements import (
     PlacementOut,
     PlacementPage,
 )
-from matcher.matching.profiles import load_profile
 from matcher.store import generations
+from matcher.store.profiles import load_profile
 from matcher.store.seats import release_seat, reserve_seat
 from matcher.store.tables import (
     Client,

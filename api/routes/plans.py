@@ -28,8 +28,8 @@ from api.routing import ReleasingRoute
 from api.schemas.bounds import IdPath, Offset, page_limit
 from api.schemas.plans import CommitOut, PlacementOut, PlanOut, PlanRequest, PlanSummary
 from matcher.clock import as_utc
-from matcher.matching.profiles import ClientProfile
 from matcher.planning.cohort import plan_cohort
+from matcher.store.profiles import ClientProfile
 from matcher.store.seats import reserve_seat
 from matcher.store.tables import Client, Option, Placement, Plan
 

@@ -32,7 +32,7 @@ from api.schemas.suggestions import (
     SuggestionOut,
     SuggestionRecord,
 )
-from matcher.matching.profiles import ClientProfile
+from matcher.store.profiles import ClientProfile
 from matcher.store.tables import Client, Decision, Suggestion
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["suggestions"],

@@ -19,7 +19,7 @@ from api.schemas.bounds import MAX_OFFSET
 from matcher.clock import as_utc
 from matcher.ingest import contract
 from matcher.ingest.importer import OLDEST_AGE_YEARS
-from matcher.matching.profiles import ClientProfile
+from matcher.store.profiles import ClientProfile
 from matcher.vocab import domain
 from matcher.vocab import kinds as kind_table
 

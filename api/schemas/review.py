@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class NoteOut(BaseModel):
-    """A warning or method note as a code with parameters (matcher.review.notes): the pages
+    """A warning or method note as a code with parameters (matcher.notes): the pages
     say ``note.<code>`` in the reader's language; ``message`` is the English sentence."""
 
     code: str = Field(description='A stable dotted name, e.g. "calibration.drift_fewer".')

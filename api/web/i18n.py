@@ -5,7 +5,7 @@ locales/ hold the words. A key missing from a catalogue is an error, not a silen
 so that a test rendering each page in both languages finds it.
 
 The review's warnings and method notes are codes with parameters
-(:func:`matcher.review.notes.note`); ``t.note(item)`` says one in the reader's language from
+(:func:`matcher.notes.note`); ``t.note(item)`` says one in the reader's language from
 the catalogue's ``note.<code>`` (locales/*/notes.json). A parameter's placeholder may carry a
 format that says how to show it:
 

@@ -12,7 +12,7 @@ was computed and whether a newer one is being computed. The effects are the slow
 for them. Before the first review exists, a page says "being computed" and reloads itself.
 
 The review's warnings and method notes are codes with parameters
-(:mod:`matcher.review.notes`); the pages say them in the reader's language with ``t.note``
+(:mod:`matcher.notes`); the pages say them in the reader's language with ``t.note``
 (catalogue keys ``note.<code>``, locales/*/notes.json).
 """
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from matcher.ingest.contract import CONTRACT
 from matcher.ingest.errors import ImportFailed, Problem
-from matcher.matching.profiles import ClientProfile
+from matcher.store.profiles import ClientProfile
 
 
 def parse_profile(data: dict[str, Any]) -> ClientProfile:

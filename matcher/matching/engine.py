@@ -23,11 +23,10 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from matcher.matching import reasons as R
-from matcher.matching.catalog import Catalog, load_catalog
 from matcher.matching.evidence import EvidenceIndex
-from matcher.matching.profiles import ClientProfile, profiles_frame
 from matcher.matching.ranking import Weights, score, top_k_diverse
 from matcher.matching.rules import Eligibility, PairClients, check, eligible_pairs
+from matcher.matching.seat_prices import SHOWN_FROM, SeatPrices
 from matcher.outcomes import OutcomeModel, PriorModel, current_model
 from matcher.outcomes.features import (
     ClientSide,
@@ -41,9 +40,10 @@ from matcher.outcomes.features import (
     prepare_options,
 )
 from matcher.outcomes.split import SplitScorer
-from matcher.pricing.book import SHOWN_FROM, SeatPrices
 from matcher.settings import get_settings
+from matcher.store.catalog import Catalog, load_catalog
 from matcher.store.frames import load_clients, load_placements
+from matcher.store.profiles import ClientProfile, profiles_frame
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 from matcher.vocab.trades import load_trade_index

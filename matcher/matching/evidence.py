@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from matcher.matching.profiles import ClientProfile
 from matcher.matching.reasons import Evidence
 from matcher.outcomes import outcome_labels
+from matcher.store.profiles import ClientProfile
 
 MIN_SIMILAR = 3
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.matching.profiles import ClientProfile
+from matcher.store.profiles import ClientProfile
 from matcher.vocab.domain import GROUPS_WITH_RECORD
 from matcher.vocab.kinds import KINDS, Kind
 

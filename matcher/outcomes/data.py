@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from matcher.matching.catalog import load_catalog
 from matcher.outcomes.features import FEATURES, area_keys, pair_features, prepare_options
 from matcher.outcomes.provider_stats import FeatureContext
+from matcher.store.catalog import load_catalog
 from matcher.store.frames import load_clients, load_placements
 from matcher.vocab.places import PlaceIndex, load_place_index
 from matcher.vocab.wishes import WishIndex

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.matching.profiles import DEFAULT_TRAVEL_KM, ClientProfile
 from matcher.outcomes.provider_stats import SHRINK_M, FeatureContext
+from matcher.store.profiles import DEFAULT_TRAVEL_KM, ClientProfile
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.domain import GROUPS_WITH_RECORD
 from matcher.vocab.places import load_place_index
@@ -235,7 +235,7 @@ def prepare_options(options: pd.DataFrame, *, wish: WishIndex,
     Parameters
     ----------
     options : DataFrame
-        Rows of :attr:`matcher.matching.catalog.Catalog.options` (with ``trade_ids``,
+        Rows of :attr:`matcher.store.catalog.Catalog.options` (with ``trade_ids``,
         ``primary_trade``, ``sector``, ``hazardous``).
     wish : WishIndex
         Gives each trade id its position in the wish vectors.

@@ -28,8 +28,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from matcher.logistic import sigmoid
-from matcher.matching.profiles import DEFAULT_TRAVEL_KM
 from matcher.outcomes.features import pasted
+from matcher.store.profiles import DEFAULT_TRAVEL_KM
 
 #: Under this age a km of travel may weigh more (a minor's trip is a family's matter).
 YOUNG_AGE = 18.0

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from matcher.allocation import Pairs, compare, greedy, random_eligible, solve, status_quo
+from matcher.allocation.plan import pair_lookup
 from matcher.matching.engine import Candidates, CohortCandidates, Matcher
-from matcher.matching.profiles import ClientProfile
-from matcher.planning.allocation import Pairs, compare, greedy, random_eligible, solve, status_quo
-from matcher.planning.allocation.plan import pair_lookup
+from matcher.store.profiles import ClientProfile
 
 REASON_TEXT = {
     "no_eligible_option": ("Không có lựa chọn nào phù hợp điều kiện",

@@ -28,10 +28,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from matcher.allocation.flow import max_profit_assignment
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import ClientProfile
-from matcher.planning.allocation.flow import max_profit_assignment
 from matcher.pricing.demand import Demand
+from matcher.store.profiles import ClientProfile
 
 #: Options kept per client in the assignment behind the prices, those of highest P(success):
 #: a client's alternatives to a contested seat are among their best, and a national waiting

@@ -17,10 +17,10 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from matcher.matching.engine import Matcher
-from matcher.pricing.book import NOTES, SHOWN_FROM, SeatPrices
+from matcher.matching.seat_prices import NOTES, SHOWN_FROM, SeatPrices
+from matcher.notes import note
 from matcher.pricing.demand import read_demand
 from matcher.pricing.prices import compute_prices
-from matcher.review.notes import note
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.tables import SeatPrice, SeatPriceRun, Suggestion

@@ -57,7 +57,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from matcher.review.notes import note
+from matcher.notes import note
 
 __all__ = ["EffectsUnavailable", "CrossFit", "cross_fit", "weighted_difference",
            "N_FOLDS", "TRIM"]

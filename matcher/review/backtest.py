@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.matching.catalog import Catalog
+from matcher.allocation import Pairs, greedy, random_eligible, solve, status_quo
 from matcher.matching.engine import CohortCandidates, Matcher
-from matcher.matching.profiles import ClientProfile
 from matcher.matching.ranking import score
 from matcher.outcomes import build_training_set, fit_model
 from matcher.outcomes.features import WishIndex
-from matcher.planning.allocation import Pairs, greedy, random_eligible, solve, status_quo
 from matcher.planning.cohort import pairs_from
+from matcher.store.catalog import Catalog
+from matcher.store.profiles import ClientProfile
 from matcher.synth import World, true_success_probability
 
 HOLDOUT_SHARE = 0.25

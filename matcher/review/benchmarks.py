@@ -13,7 +13,7 @@ Each NSW record becomes a client (a man; age, years of schooling as an education
 Black or Hispanic as an ethnic minority, married, 1975 earnings as the prior monthly
 income), a placement (the trained: a training place, its 1978 earnings a day as the
 outcome) or a follow-up of a never-placed client (the survey's people), in the same
-frames :mod:`matcher.matching.catalog` loads from the store. Currency is US dollars instead of đồng;
+frames :mod:`matcher.store.catalog` loads from the store. Currency is US dollars instead of đồng;
 the estimator does not care. 1974 earnings have no field in the contract and are not used.
 
 :data:`BENCHMARKS` lists them with their experimental answers; the answers are computed
@@ -96,7 +96,7 @@ def _education(years: pd.Series) -> list[str]:
 
 
 def benchmark_frames(benchmark: Benchmark) -> tuple[pd.DataFrame, ...]:
-    """(clients, placements, options, followups) as :mod:`matcher.matching.catalog` loads them."""
+    """(clients, placements, options, followups) as :mod:`matcher.store.catalog` loads them."""
     treated = _table(benchmark.experiment)
     treated = treated.loc[treated["trt"] == 1]
     compared = _table(benchmark.comparison)

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from matcher.logistic import fit_logistic
+from matcher.notes import note
 from matcher.outcomes.calibration import calibration_table
 
-from .notes import note
 from .stats import Z95, brier_decomposition, r4
 
 RECENT_SHARE = 0.15

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from .notes import message_of
+from matcher.notes import message_of
+
 from .replay import RealLogPresent, replay_log
 from .report import build_review
 

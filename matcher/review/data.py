@@ -36,7 +36,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.logistic import sigmoid
-from matcher.matching.catalog import load_catalog
+from matcher.notes import note
 from matcher.outcomes import (
     OutcomeModel,
     PriorModel,
@@ -51,12 +51,11 @@ from matcher.outcomes.fit import (
     fit_outcome_model,
 )
 from matcher.outcomes.provider_stats import AREA_SHRINK_M, FeatureContext
+from matcher.store.catalog import load_catalog
 from matcher.store.frames import load_clients, load_placements
 from matcher.store.tables import Decision, FollowUp, Generation, Placement, Suggestion, User
 from matcher.vocab.places import load_place_index
 from matcher.vocab.wishes import WishIndex
-
-from .notes import note
 
 AGE_BANDS = [(0, 16, "13-15"), (16, 18, "16-17"), (18, 25, "18-24"), (25, 35, "25-34"),
              (35, 50, "35-49"), (50, 200, "50+")]
@@ -78,7 +77,7 @@ class ReviewData:
     model_version: str
     model_is_prior: bool
     model_card: dict[str, Any]
-    prediction_note: dict[str, Any]  # a coded note (matcher.review.notes)
+    prediction_note: dict[str, Any]  # a coded note (matcher.notes)
     features: pd.DataFrame | None = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
     folds: np.ndarray | None = field(default=None, repr=False)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from matcher.review.notes import note
+from matcher.notes import note
 
 __all__ = ["balance_table", "describe_left_out", "e_values", "verdict"]
 

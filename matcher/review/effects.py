@@ -45,6 +45,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from matcher.notes import note
 from matcher.review.aipw import (
     TRIM,
     EffectsUnavailable,
@@ -52,7 +53,6 @@ from matcher.review.aipw import (
     weighted_difference,
 )
 from matcher.review.effect_checks import balance_table, describe_left_out, e_values, verdict
-from matcher.review.notes import note
 from matcher.review.stats import Z95
 from matcher.vocab import kinds as kind_table
 
@@ -125,8 +125,8 @@ def placement_effects(engine: Engine | Session, *, min_placed_kind: int = MIN_PL
     if not isinstance(engine, Engine | Session):
         raise TypeError("placement_effects needs a SQLAlchemy Engine or Session, "
                         f"not {type(engine).__name__}")
-    from matcher.matching.catalog import load_catalog
     from matcher.review.data import session_of
+    from matcher.store.catalog import load_catalog
     from matcher.store.frames import load_clients, load_followups, load_placements
 
     with session_of(engine) as session:
@@ -142,7 +142,7 @@ def estimate_effects(clients: pd.DataFrame, placements: pd.DataFrame, options: p
                      min_placed_provider: int = MIN_PLACED_PROVIDER, trim: float = TRIM,
                      list_small_providers: bool = False,
                      outcomes: tuple[str, ...] = OUTCOMES) -> list[dict[str, Any]]:
-    """:func:`placement_effects` on frames as :mod:`matcher.matching.catalog` loads them."""
+    """:func:`placement_effects` on frames as :mod:`matcher.store.catalog` loads them."""
     if not 0.0 < trim < 0.5:
         raise ValueError(f"trim is a share of the propensity scale in (0, 0.5), not {trim}")
     for o in outcomes:

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.notes import note
+
 from .calibration import band_check
-from .notes import note
 from .quality import per_list
 from .stats import cmh_test, holm, r4, rate, stratified_mean_difference, two_proportion_z
 

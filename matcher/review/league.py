@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matcher.notes import note
+
 from .data import ReviewData, marginal_expected
-from .notes import note
 from .stats import Z95, Z998, poisson_ratio_ci, r4
 
 MIN_N = 30

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .notes import note
+from matcher.notes import note
+
 from .stats import r4, rate
 
 #: Below this many decided lists a figure is shown with ``"small_n": true``.

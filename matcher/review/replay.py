@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from matcher.clock import as_utc, utcnow
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import ClientProfile
 from matcher.store.frames import load_clients
+from matcher.store.profiles import ClientProfile
 from matcher.store.tables import Client, Decision, Placement, Suggestion
 
 SIMULATED = "simulated"

@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from matcher.notes import note
+from matcher.pricing import pricing_status
+
 from .calibration import calibration_report
 from .data import load_review_data, session_of
 from .fairness import fairness_report
 from .league import league_report
-from .notes import note
 from .quality import suggestion_quality
 
 REVIEW_KEYS = ("generated_at", "model", "data", "suggestion_quality", "calibration",
@@ -98,8 +100,6 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
 
 
 def _pricing(engine: Engine | Session) -> dict[str, Any]:
-    from matcher.pricing import pricing_status  # the engine's import is not the review's
-
     with session_of(engine) as session:
         return pricing_status(session)
 
@@ -123,7 +123,7 @@ def _effects(engine: Engine | Session) -> tuple[list[dict[str, Any]], dict[str, 
 
 def _warnings(quality: dict, calibration: dict, fairness: dict, league: dict,
               effects_note: dict[str, Any] | None, pricing: dict) -> list[dict[str, Any]]:
-    """Everything that needs a person's attention, as coded notes (matcher.review.notes)."""
+    """Everything that needs a person's attention, as coded notes (matcher.notes)."""
     out = []
     if calibration["drift"].get("warning"):
         out.append(calibration["drift"]["warning"])

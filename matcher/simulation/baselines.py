@@ -9,7 +9,7 @@
 - ``cohort_plan``: the product's own plan for all arrivals at once
   (:func:`matcher.planning.cohort.plan_cohort`), as if every arrival were known in advance.
 - ``oracle``: hindsight, the exact assignment on the true P under the seats
-  (:func:`matcher.planning.allocation.solve`, a min-cost flow).
+  (:func:`matcher.allocation.solve`, a min-cost flow).
 
 A pair the truth deems ineligible counts 0 and is counted (``ineligible_under_truth``).
 With providers' seat changes (:mod:`~matcher.simulation.changes`), the habit and random apply
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from matcher.planning.allocation import Pairs, random_eligible, solve
+from matcher.allocation import Pairs, random_eligible, solve
 from matcher.simulation.changes import SeatChange, apply, season_seats
 from matcher.simulation.worlds import TruthWorld
 

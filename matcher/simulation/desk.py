@@ -305,7 +305,7 @@ def _by_habit(entries: list[dict[str, Any]], matcher: Any, session: Any,
               client_id: str) -> list[dict[str, Any]]:
     """The list reordered by the social workers' habit: wish match from the matcher's own
     candidates (what the list's ``wish`` part is made of), distance as shown."""
-    from matcher.matching.profiles import load_profile
+    from matcher.store.profiles import load_profile
 
     c = matcher.candidates(load_profile(session, client_id))
     ids = matcher.catalog.options["option_id"].to_numpy(object)[c.rows]

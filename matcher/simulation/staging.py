@@ -177,8 +177,8 @@ def train(engine: Engine, model_dir: Path, *, now: datetime = TRAINED_AT) -> dic
 
 def arrival_profiles(session, client_ids: list[str]) -> list:
     """The stored profiles of the arrivals, in the order given (as the product reads them)."""
-    from matcher.matching.profiles import ClientProfile
     from matcher.store.frames import load_clients
+    from matcher.store.profiles import ClientProfile
 
     frame = load_clients(session, list(client_ids)).set_index("client_id", drop=False)
     return [ClientProfile.from_record(frame.loc[c].to_dict()) for c in client_ids]

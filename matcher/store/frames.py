@@ -1,7 +1,7 @@
 """The store's clients, placements and follow-ups as column-oriented frames.
 
 One row each, in a fixed order: the engine, the outcome model, the review and the seat
-prices read them whole (the options and their trades: matcher.matching.catalog).
+prices read them whole (the options and their trades: matcher.store.catalog).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, update
 
-from matcher.planning.allocation.plan import REASONS
+from matcher.allocation.plan import REASONS
 from matcher.store import generations
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, OptionChange, Placement, Plan

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from matcher.ingest.seed import seed
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import load_profile
 from matcher.outcomes import PriorModel, train
 from matcher.store.db import make_engine
+from matcher.store.profiles import load_profile
 from matcher.synth import build_world, write_world
 
 ON = date(2026, 10, 1)  # the synthetic world's as_of date

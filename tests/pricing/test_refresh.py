@@ -13,11 +13,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matcher.matching.engine import Matcher
-from matcher.matching.profiles import load_profile
 from matcher.pricing import is_current, load_prices, refresh_prices
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.db import transaction
+from matcher.store.profiles import load_profile
 from matcher.store.seats import reserve_seat
 from matcher.store.tables import Client, Generation, Option, OptionTrade, Placement, Provider
 
@@ -112,7 +112,7 @@ def test_no_waiting_list_and_no_history_price_nothing_and_say_so(engine, tmp_pat
         prices = refresh_prices(s, matcher)
         assert prices.state == "no_demand" and not prices.active
         assert not prices.price.any()
-        from matcher.matching.profiles import ClientProfile
+        from matcher.store.profiles import ClientProfile
 
         walk_in = ClientProfile(birth_date=date(2000, 1, 1), gender="female", group="other",
                                 place_id=PLACE, interests="may")

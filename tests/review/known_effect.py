@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from matcher.ingest.seed import seed
-from matcher.matching.catalog import load_catalog
+from matcher.store.catalog import load_catalog
 from matcher.store.db import make_engine, upgrade
 from matcher.store.frames import load_clients, load_followups, load_placements
 from matcher.synth import world_with_known_effect, write_world

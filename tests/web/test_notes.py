@@ -1,4 +1,4 @@
-"""The review's coded notes (matcher.review.notes) are said in both languages.
+"""The review's coded notes (matcher.notes) are said in both languages.
 
 Every ``note(code, english, **params)`` call in matcher/ and api/ is found by walking the
 code's syntax trees; each code needs ``note.<code>`` in the Vietnamese and the English
@@ -18,13 +18,13 @@ import pytest
 
 from api.web import i18n
 from api.web.i18n import Translator
-from matcher.pricing.book import NOTES
+from matcher.matching.seat_prices import NOTES
+from matcher.notes import note
 from matcher.review.effects import BALANCE_COLUMNS
-from matcher.review.notes import note
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*(ROOT / "matcher").rglob("*.py"), *(ROOT / "api").rglob("*.py")])
-NOTES_MODULE = "matcher.review.notes"
+NOTES_MODULE = "matcher.notes"
 VIETNAMESE = re.compile(r"[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]",
                         re.IGNORECASE)
 
@@ -156,7 +156,7 @@ def test_the_walk_finds_the_review_notes():
 def test_the_walk_follows_a_wrapper_that_builds_the_code():
     """An exception that makes its note from a code parameter is followed to its raisers."""
     wrapper = (
-        "from matcher.review.notes import note\n"
+        "from matcher.notes import note\n"
         "class Unavailable(ValueError):\n"
         "    def __init__(self, code, english, **params):\n"
         "        self.note = note(f'effects.{code}', english, **params)\n")
@@ -168,7 +168,7 @@ def test_the_walk_follows_a_wrapper_that_builds_the_code():
         collect_calls([("x.wrapper", "wrapper.py", wrapper),
                        ("x.raiser", "r.py", raiser.replace("'no_overlap'", "code"))])
     with pytest.raises(AssertionError, match="not a literal"):
-        collect_calls([("x.m", "m.py", "from matcher.review.notes import note\nnote(c, 'x')\n")])
+        collect_calls([("x.m", "m.py", "from matcher.notes import note\nnote(c, 'x')\n")])
 
 
 @pytest.mark.parametrize("lang", i18n.LANGS)

@@ -12,14 +12,14 @@ import time
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matcher.planning.allocation.pairs import (
+from matcher.allocation.pairs import (
     Pairs,
     check_budget,
     check_capacity,
     check_cost,
     check_weight,
 )
-from matcher.planning.allocation.plan import Plan, build_plan
+from matcher.allocation.plan import Plan, build_plan
 
 
 def _sequential(pairs, preference, *, capacity, cost_vnd, budget_vnd, weight, order, method):

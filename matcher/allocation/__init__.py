@@ -9,10 +9,10 @@ predicted chance of success as arrays (:class:`Pairs`) and returns a :class:`Pla
 - :func:`compare` summarises several plans as JSON-friendly numbers.
 """
 
-from matcher.planning.allocation.baselines import greedy, random_eligible, status_quo
-from matcher.planning.allocation.pairs import Pairs
-from matcher.planning.allocation.plan import REASONS, Plan, check_validity, compare
-from matcher.planning.allocation.solve import solve
+from matcher.allocation.baselines import greedy, random_eligible, status_quo
+from matcher.allocation.pairs import Pairs
+from matcher.allocation.plan import REASONS, Plan, check_validity, compare
+from matcher.allocation.solve import solve
 
 __all__ = [
     "REASONS",

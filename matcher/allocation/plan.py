@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matcher.planning.allocation.pairs import Pairs, check_budget, check_capacity, check_cost
+from matcher.allocation.pairs import Pairs, check_budget, check_capacity, check_cost
 
 #: Why a client was left without an option, in the order they are tested.
 REASONS = ("no_eligible_option", "capacity", "budget", "not_worth")

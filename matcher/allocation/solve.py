@@ -8,16 +8,16 @@ import time
 import numpy as np
 from numpy.typing import ArrayLike
 
-from matcher.planning.allocation.budget import fill, solve_with_budget
-from matcher.planning.allocation.flow import max_profit_assignment
-from matcher.planning.allocation.pairs import (
+from matcher.allocation.budget import fill, solve_with_budget
+from matcher.allocation.flow import max_profit_assignment
+from matcher.allocation.pairs import (
     Pairs,
     check_budget,
     check_capacity,
     check_cost,
     check_weight,
 )
-from matcher.planning.allocation.plan import Plan, build_plan, check_validity
+from matcher.allocation.plan import Plan, build_plan, check_validity
 
 
 def solve(
@@ -38,9 +38,9 @@ def solve(
 
     Without a budget (or when the best plan without one fits it) this is a min-cost flow,
     solved exactly by OR-Tools (profits rounded to 2**-40 of the largest; see
-    :mod:`matcher.planning.allocation.flow`). With a binding budget it is an integer program: a
+    :mod:`matcher.allocation.flow`). With a binding budget it is an integer program: a
     Lagrangian bound and reduced-cost fixing shrink it, then HiGHS solves what is left
-    (:mod:`matcher.planning.allocation.budget`); such a plan is reported optimal when proven within
+    (:mod:`matcher.allocation.budget`); such a plan is reported optimal when proven within
     a relative gap of 1e-6 (``plan.bound`` and ``plan.gap`` give the proof). A pair with
     zero gain (``p_success == 0`` or a zero weight) adds nothing, so no seat or VND is
     spent on it.
@@ -73,7 +73,7 @@ def solve(
 
     Examples
     --------
-    >>> from matcher.planning.allocation import Pairs, solve
+    >>> from matcher.allocation import Pairs, solve
     >>> pairs = Pairs.from_arrays(client=[0, 0, 1], option=[0, 1, 0],
     ...                           p_success=[0.9, 0.8, 0.6], n_clients=2, n_options=2)
     >>> solve(pairs, capacity=[1, 1]).option_of_client.tolist()

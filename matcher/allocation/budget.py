@@ -6,7 +6,7 @@ it had not found a first solution after 15 minutes. So the program is shrunk fir
 losing the optimum:
 
 1. Relax the budget with a price ``lam`` (per budget): for each ``lam`` the problem is a
-   min-cost flow again (:mod:`matcher.planning.allocation.flow`), and ``L(lam) = best flow profit +
+   min-cost flow again (:mod:`matcher.allocation.flow`), and ``L(lam) = best flow profit +
    lam`` bounds the objective from above. ``L`` is convex and piecewise linear; its minimum
    (the LP bound) is found by intersecting tangents, 10 to 20 flows.
 2. Every flow is made a feasible plan (the pairs of lowest gain per VND dropped until it
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.planning.allocation.flow import max_profit_assignment
-from matcher.planning.allocation.highs import integer_program, lp_relaxation
+from matcher.allocation.flow import max_profit_assignment
+from matcher.allocation.highs import integer_program, lp_relaxation
 
 log = logging.getLogger(__name__)
 
