@@ -1,4 +1,6 @@
-"""Hard eligibility: the rules no score can override (DESIGN.md, "Rules that are never broken").
+"""Hard eligibility: the rules no score can override.
+
+See docs/design.md, "Rules that are never broken".
 
 Every rule is vectorised over the options and returns, for one client, which options it
 excludes. :func:`check` combines them; :func:`explain` answers "why is X not suggested?"
