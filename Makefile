@@ -1,4 +1,5 @@
 # The two commands: `make run` serves the product, `make test` runs every test.
+# `make check` is the quick loop while working: lint and the library's unit tests.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint demo-data places clean-db bench
+.PHONY: run test check install browser lint demo-data places clean-db bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,24 @@ run: install
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Lint and the library's unit tests, under a minute: SQLite files only (no database server,
+# no API server, no browser), whatever DATABASE_URL says. The modules are the ones whose
+# tests need none of those and take seconds; `make test` runs them too, with the rest.
+CHECK_TESTS := tests/test_text.py tests/test_places.py tests/test_trades.py tests/test_rules.py \
+	tests/test_features.py tests/test_linear.py tests/test_logistic.py tests/test_clock.py \
+	tests/test_allocation.py tests/test_outcomes.py tests/test_synth.py tests/test_migrations.py \
+	tests/test_seats.py tests/importing/test_import.py tests/engine/test_suggestions.py \
+	tests/engine/test_fast_scorer.py tests/engine/test_beyond_reach.py \
+	tests/engine/test_cohort_batch.py tests/pricing/test_plan_prices.py \
+	tests/review/test_stats.py tests/review/test_metrics.py tests/web/test_i18n.py \
+	tests/web/test_catalogues.py tests/web/test_notes.py tests/test_kinds.py tests/test_layers.py \
+	tests/importing/test_duplicates.py tests/review/test_snapshots.py
+
+check: install
+	$(BIN)/ruff check matcher api tests scripts bench
+	env -u DATABASE_URL -u MATCHER_REQUIRE_POSTGRES -u MATCHER_REQUIRE_BROWSER \
+	  $(BIN)/python -m pytest -q $(CHECK_TESTS) $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium; install it when missing and we may (root + apt).
 browser:

@@ -12,6 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -34,13 +35,22 @@ def _require_postgres() -> bool:
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
-    """A URL of an empty, migrated database, also set as DATABASE_URL for the CLI and API."""
+    """A URL of an empty, migrated database, also set as DATABASE_URL for the CLI and API.
+
+    On SQLite a copy of one database migrated once per session (the same file the
+    migrations make, in a few milliseconds); on PostgreSQL a new schema, migrated.
+    """
     url, cleanup = backend_url(request.param, tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    if request.param == "sqlite" and "tmp" in _SESSION:
+        from tests.templates import copy_database
+
+        copy_database(_migrated_sqlite(), "sqlite", (url, cleanup))
+    else:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
     try:
         yield url
     finally:
@@ -93,40 +103,104 @@ def engine(db_url) -> Iterator[Engine]:
     eng.dispose()
 
 
-# --- servers: one real uvicorn per backend for the whole session ------------------------------
+# --- the demo world: seeded and trained once per backend per session, copied for each use ----
+
+_SESSION: dict = {}  # "tmp": the session's tmp_path_factory; "cleanups": templates to drop
+_SEEDED: dict[str, str] = {}  # backend -> URL of the seeded template (never given to a test)
+_TRAINED: dict[str, Path] = {}  # backend -> model dir trained on that backend's demo world
 
 
-@pytest.fixture(scope="session")
-def trained_model_dir(tmp_path_factory):
-    """A model trained once on the demo world (SQLite), shared by every server."""
-    from matcher.ingest.seed import seed
-    from matcher.outcomes import train
-
-    work = tmp_path_factory.mktemp("api-model")
-    engine = make_engine(f"sqlite:///{work / 'train.sqlite3'}")
-    upgrade(engine)
-    seed(engine)
-    train(engine, model_dir=work / "models")
-    engine.dispose()
-    return work / "models"
+@pytest.fixture(scope="session", autouse=True)
+def _session_templates(tmp_path_factory):
+    """Makes nothing by itself: a template is made when a test first needs one."""
+    _SESSION.update(tmp=tmp_path_factory, cleanups=[])
+    yield
+    for cleanup in reversed(_SESSION["cleanups"]):
+        cleanup()
+    _SESSION.clear()
+    _SEEDED.clear()
+    _TRAINED.clear()
 
 
-def seeded_database(backend: str, tmp):
-    """A migrated database with the demo world's data and the demo usernames, with the test
-    password: not marked as the demo database, so it takes imports: (url, cleanup)."""
+def _migrated_sqlite() -> str:
+    if "migrated" not in _SESSION:
+        url = f"sqlite:///{_SESSION['tmp'].mktemp('template-empty') / 'matcher.sqlite3'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        _SESSION["migrated"] = url
+    return _SESSION["migrated"]
+
+
+def _seed_demo(url: str) -> None:
     from matcher.access.demo_users import add_accounts
     from matcher.ingest.seed import seed
     from matcher.store.db import transaction
     from tests.api.server import TEST_PASSWORD
 
-    url, cleanup = backend_url(backend, tmp)
     engine = make_engine(url)
     upgrade(engine)
     seed(engine)
     with transaction(engine) as session:
         add_accounts(session, TEST_PASSWORD)
     engine.dispose()
-    return url, cleanup
+
+
+def _seeded_template(backend: str) -> str:
+    if backend not in _SEEDED:
+        url, cleanup = backend_url(backend, _SESSION["tmp"].mktemp(f"template-{backend}"))
+        if cleanup:
+            _SESSION["cleanups"].append(cleanup)
+        _seed_demo(url)
+        _SEEDED[backend] = url
+    return _SEEDED[backend]
+
+
+def seeded_database(backend: str, tmp):
+    """A migrated database with the demo world's data and the demo usernames, with the test
+    password: not marked as the demo database, so it takes imports: (url, cleanup).
+
+    A copy of the session's template for ``backend`` (tests/templates.py): the demo world is
+    imported once per backend per session, and every caller gets a database of its own.
+    """
+    if "tmp" not in _SESSION:  # outside a pytest session: seed it here
+        made = backend_url(backend, tmp)
+        _seed_demo(made[0])
+        return made
+    from tests.templates import copy_database
+
+    made = backend_url(backend, tmp)
+    copy_database(_seeded_template(backend), backend, made)
+    return made
+
+
+def trained_models(backend: str) -> Path:
+    """The model directory trained once per session on ``backend``'s demo world; copy it
+    before anything writes into it."""
+    if backend not in _TRAINED:
+        from matcher.outcomes import train
+
+        work = _SESSION["tmp"].mktemp(f"model-{backend}")
+        url, cleanup = seeded_database(backend, work)
+        engine = make_engine(url)
+        train(engine, model_dir=work / "models")
+        engine.dispose()
+        if cleanup:
+            cleanup()
+        _TRAINED[backend] = work / "models"
+    return _TRAINED[backend]
+
+
+# --- servers: one real uvicorn per backend for the whole session ------------------------------
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory):
+    """A model trained once on the demo world (SQLite), shared by every server (a test may
+    train into it through the API: a copy, so the session's trained model stays as it was)."""
+    from tests.templates import copy_models
+
+    return copy_models(trained_models("sqlite"), tmp_path_factory.mktemp("api-model") / "models")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,7 @@ DEMO_DIR = REPO / "data" / "demo"
 SMALL = {"seed": 7, "n_clients": 300, "n_trainers": 60, "n_employers": 60, "n_livelihood": 8,
          "n_placements": 700}
 
-# DESIGN.md, "The data contract", in its order.
+# The data contract (matcher/ingest/contract.py; docs/design.md, "The data contract"), in its order.
 CONTRACT = {
     "clients": "client_id full_name birth_date gender group place education disability "
                "interests skills max_travel_km needs_women_only household_poor ethnic_minority "

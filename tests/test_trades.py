@@ -290,10 +290,41 @@ def test_empty_text_is_unknown():
         INDEX.resolve("  ")
 
 
-@pytest.mark.parametrize(("trade_id", "alias"), ALIASES)
-def test_every_name_and_its_folded_form_resolve(trade_id, alias):
-    assert _resolves(alias) == trade_id
-    assert _resolves(fold(alias)) == trade_id
+def _resolved_as(text: str) -> str:
+    try:
+        return _resolves(text)
+    except TradeNotFound as exc:
+        return f"not found ({str(exc)[:80]})"
+
+
+def _all_failures(check) -> list[str]:
+    """``check(trade_id, alias)`` over every alias of the table: each failure it describes.
+
+    One test over the whole table instead of one test per alias: a broken alias still fails
+    the test, and the message names every broken alias at once.
+    """
+    failures = []
+    for trade_id, alias in ALIASES:
+        failures.extend(check(trade_id, alias))
+    return failures
+
+
+def _report(failures: list[str]) -> str:
+    return f"{len(failures)} of {len(ALIASES)} aliases fail:\n" + "\n".join(failures)
+
+
+def test_the_table_has_aliases_to_check():
+    assert len(ALIASES) >= 3 * len(TRADES)
+
+
+def test_every_name_and_its_folded_form_resolve():
+    def check(trade_id, alias):
+        return [f"{text!r} -> {got}, not {trade_id}"
+                for text in (alias, fold(alias))
+                if (got := _resolved_as(text)) != trade_id]
+
+    failures = _all_failures(check)
+    assert not failures, _report(failures)
 
 
 @st.composite
@@ -405,13 +436,19 @@ def test_find_is_best_first_and_limited():
 @pytest.mark.parametrize(
     "template", ["em thích {t}", "muốn học nghề {t} để có thu nhập", "đã từng làm {t} 1 năm"]
 )
-@pytest.mark.parametrize(("trade_id", "alias"), ALIASES)
-def test_find_every_name_in_a_sentence(template, trade_id, alias):
+def test_find_every_name_in_a_sentence(template):
     # The sentences of the synthetic world's social workers (matcher/synth/names.py): each
     # name is found, verbatim, and nothing else is.
-    for text in (template.format(t=alias), fold(template.format(t=alias))):
-        found = [(t.trade_id, s) for t, s in INDEX.find_in_text(text, limit=10)]
-        assert found == [(trade_id, 1.0)], text
+    def check(trade_id, alias):
+        failures = []
+        for text in (template.format(t=alias), fold(template.format(t=alias))):
+            found = [(t.trade_id, s) for t, s in INDEX.find_in_text(text, limit=10)]
+            if found != [(trade_id, 1.0)]:
+                failures.append(f"{text!r} -> {found}, not [({trade_id!r}, 1.0)]")
+        return failures
+
+    failures = _all_failures(check)
+    assert not failures, _report(failures)
 
 
 @pytest.mark.parametrize(

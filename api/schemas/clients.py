@@ -116,7 +116,7 @@ class ProfileIn(_ClientChecks):
     full_name: str | None = Field(default=None, max_length=200)
     birth_date: date
     gender: str = Field(max_length=32, description="female, male, other (or nữ, nam, khác)")
-    group: str = Field(max_length=64, description="a group code of DESIGN.md, or other")
+    group: str = Field(max_length=64, description="a group code of docs/design.md, or other")
     place: str = Field(min_length=1, max_length=200,
                        description="the locality as free text, old or new name")
     education: str | None = Field(default=None, max_length=64)

@@ -31,7 +31,7 @@ class ReviewDataInfo(BaseModel):
 
 
 class EffectOut(BaseModel):
-    """One effect of placement (DESIGN.md's `review --json` shape); extra keys are kept."""
+    """One effect of placement (docs/design.md's `review --json` shape); extra keys are kept."""
 
     model_config = ConfigDict(extra="allow")
 

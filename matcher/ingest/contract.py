@@ -1,4 +1,6 @@
-"""The data contract (DESIGN.md): the columns of each file and how each value is read.
+"""The data contract: the columns of each file and how each value is read.
+
+The README's "The data contract" is its user's version; docs/design.md says where it sits.
 
 A parser takes the cell's text and returns the stored value, or raises ``ValueError`` with a
 message that says what is wrong and what is expected; the importer adds the row and column.

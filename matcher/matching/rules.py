@@ -1,8 +1,10 @@
-"""Hard eligibility: the rules no score can override (docs/design.md, "Rules never broken").
+"""Hard eligibility: the rules no score can override.
+
+See docs/design.md, "Rules that are never broken".
 
 Every rule is vectorised over the options and returns, for one client, which options it
-excludes. :func:`check` combines them; :func:`explain` answers "why is X not suggested?"
-with each failed rule's reason in Vietnamese and English. :func:`eligible_pairs` applies the
+excludes. :func:`check` combines them and keeps each failed rule's reason in Vietnamese and
+English (the engine's explanation reads them). :func:`eligible_pairs` applies the
 same rules to a whole cohort at once: aligned (client, option) pairs, where each client
 attribute is an array with one value per pair.
 

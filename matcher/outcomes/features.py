@@ -1,4 +1,6 @@
-"""Client × option pair features for the outcome model (DESIGN.md, "The outcome model").
+"""Client × option pair features for the outcome model.
+
+See docs/design.md, "The outcome model and the score".
 
 One row describes one pair: how well the option's trades fit what the client wishes for and
 knows, how far it is, who the client is (age, education, group, access needs, household),
@@ -82,9 +84,10 @@ PAIR_SIDE: list[str] = [
 ]
 _CATEGORICAL = frozenset(CATEGORICAL)
 
-#: What is known before any data (DESIGN.md): success does not rise with distance nor fall
-#: with a better match, and a provider whose placements went better is not worse. +1 means
-#: P(success) never decreases as the feature grows, -1 never increases; others are free.
+#: What is known before any data (docs/design.md, "The outcome model and the score"):
+#: success does not rise with distance nor fall with a better match, and a provider whose
+#: placements went better is not worse. +1 means P(success) never decreases as the feature
+#: grows, -1 never increases; others are free.
 MONOTONIC: dict[str, int] = {
     "wish_match": 1,
     "skill_match": 1,

@@ -17,8 +17,8 @@ The procedure, and why:
   increasing, so it keeps the monotonic constraints, the order of a client's options and
   no ties, and two parameters are stable with a few hundred placements. The card's Brier
   score and calibration table use, for each fold, a sigmoid fitted on the other folds only.
-* **A time split** as a second opinion (DESIGN.md: evaluate on a time split): fit on the
-  first 80% of the history by start date, score the last 20%.
+* **A time split** as a second opinion (docs/design.md, "The outcome model and the score"):
+  fit on the first 80% of the history by start date, score the last 20%.
 
 The seven fits (five folds, the time split, the final model) are independent: with many
 rows they run in worker processes, one per core. Each fit uses one OpenMP thread: on a

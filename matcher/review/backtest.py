@@ -10,7 +10,8 @@ the oracle (the best possible under the truth). For the cohort: the engine's exa
 greedy plan, the status-quo plan and a random plan, all under the same seats, against the
 oracle plan (the exact plan under the truth). The figure that matters is the share of the
 oracle's gain over random that each policy captures: (policy − random) / (oracle − random).
-A backtest scored by the model itself would grade its own homework (DESIGN.md).
+A backtest scored by the model itself would grade its own homework (docs/design.md,
+"Judging the engine").
 """
 
 from __future__ import annotations

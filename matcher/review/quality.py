@@ -3,9 +3,9 @@
 A list is *decided* when at least one of its entries has a decision; it is *accepted* when
 one entry was accepted. The acceptance rate is accepted / decided lists (undecided lists are
 counted apart: nothing is known of them). "Followed" is the top entry accepted,
-"overridden" a lower entry accepted or every decided entry declined (DESIGN.md: report how
-often suggestions are followed and overridden, both ways). Time to placement is days from
-the list to the placement's start date.
+"overridden" a lower entry accepted or every decided entry declined (docs/design.md,
+"Judging the engine": report how often suggestions are followed and overridden, both ways).
+Time to placement is days from the list to the placement's start date.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def build_review(engine: Engine | Session, model_dir: Path, *,
     Returns
     -------
     dict
-        Keys :data:`REVIEW_KEYS`; ``effects`` has the shape DESIGN.md gives for
+        Keys :data:`REVIEW_KEYS`; ``effects`` has the shape docs/design.md gives for
         ``review --json``. Every value is JSON-serialisable.
     """
     started = time.perf_counter()

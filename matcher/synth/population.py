@@ -1,4 +1,4 @@
-"""The clients: who they are, where they live, what they wish for (DESIGN.md, "Who it is for").
+"""The clients: who they are, where they live, what they wish for (docs/design.md, "Who it is for").
 
 Generated as numeric arrays first (:class:`People`), turned into contract text at the end, so
 that the history and the truth work on numbers and the frames only carry what a social worker

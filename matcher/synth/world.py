@@ -19,7 +19,7 @@ from .history import FOLLOW_UP_DAYS, KIND_PREFERENCE, POLICY, make_events, selec
 from .population import DISABILITY, EDUCATION, People, make_people, numbered
 from .supply import PROVIDER_KINDS, Supply, local_supply, make_supply, trade_demand
 
-# The contract's columns, in the contract's order (DESIGN.md, "The data contract").
+# The contract's columns, in the contract's order (docs/design.md, "The data contract").
 COLUMNS: dict[str, tuple[str, ...]] = {
     "clients": (
         "client_id", "full_name", "birth_date", "gender", "group", "place", "education",

@@ -1,4 +1,4 @@
-"""The vocabulary of DESIGN.md as enums: the allowed values of the data contract."""
+"""The vocabulary of docs/design.md as enums: the allowed values of the data contract."""
 
 from __future__ import annotations
 

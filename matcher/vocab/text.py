@@ -142,7 +142,7 @@ def lookup(
 
 def _scored(query: str, texts: list[str], keys: list[str]):
     # token_set_ratio ranks catalogue entries right where WRatio ties unrelated ones
-    # (DESIGN.md, "Folding and fuzzy matching"). A small bonus for the plain ratio breaks
+    # (docs/design.md, "Folding and fuzzy matching"). A small bonus for the plain ratio breaks
     # ties between an alias that is the query and one that merely contains it.
     results = process.extract(query, texts, scorer=fuzz.token_set_ratio, limit=None)
     for text, score, idx in results:

@@ -229,7 +229,7 @@ class TradeIndex:
         if len(out) >= limit:
             return out
         # Plain character similarity: nothing matched by words, and WRatio would tie
-        # unrelated trades (DESIGN.md, "Folding and fuzzy matching").
+        # unrelated trades (docs/design.md, "Folding and fuzzy matching").
         core = _strip_fillers(fold(query))
         scored = process.extract(core, [c for c, _ in self._cores], scorer=fuzz.ratio, limit=None)
         for _, _, idx in sorted(scored, key=lambda r: (-r[1], r[2])):

@@ -329,7 +329,8 @@ def group_words() -> set[str]:
         for key, value in i18n.catalogue(lang).items():
             if key.rsplit(".", 1)[-1] in codes:
                 words.add(value)
-    # The groups as DESIGN.md and the public reports name them, in case no catalogue does yet.
+    # The groups as docs/design.md ("Who it is for") and the public reports name them, in
+    # case no catalogue does yet.
     words |= {"mua bán người", "cai nghiện", "ma tuý", "ma túy", "chấp hành xong án",
               "trại giam", "trường giáo dưỡng", "mại dâm", "bạo lực", "trafficking",
               "rehabilitation", "prison", "reform school", "sex work", "violence",
