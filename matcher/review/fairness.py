@@ -198,6 +198,12 @@ def _wage_test(gender: pd.Series, wage: pd.Series, strata: pd.Series) -> dict[st
     w = pd.to_numeric(pd.Series(np.asarray(wage, dtype=float)), errors="coerce").to_numpy()
     result = stratified_mean_difference(w, g == "female", np.asarray(strata, dtype=object))
     result["what"] = note("fairness.wage_difference", "women minus men, VND a day")
-    result["women_mean"] = r4(np.nanmean(w[g == "female"])) if (g == "female").any() else None
-    result["men_mean"] = r4(np.nanmean(w[g == "male"])) if (g == "male").any() else None
+    result["women_mean"] = _known_mean(w[g == "female"])
+    result["men_mean"] = _known_mean(w[g == "male"])
     return result
+
+
+def _known_mean(values: np.ndarray) -> float | None:
+    """The mean of the known values; None when none is known (no wage recorded)."""
+    known = values[np.isfinite(values)]
+    return r4(known.mean()) if len(known) else None

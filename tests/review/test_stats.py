@@ -90,3 +90,18 @@ def test_stratified_mean_difference_recovers_the_within_stratum_gap():
     assert result["p_value"] < 0.001
     null = stratified_mean_difference(base + rng.normal(0, 5, 800), women, strata)
     assert null["p_value"] > 0.01
+
+
+def test_a_wage_comparison_with_no_known_wage_for_one_side_says_none_without_a_warning():
+    import warnings
+
+    import pandas as pd
+
+    from matcher.review.fairness import _wage_test
+
+    gender = pd.Series(["female", "female", "male", "male"])
+    wage = pd.Series([np.nan, np.nan, 100_000.0, 120_000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = _wage_test(gender, wage, pd.Series(["a", "a", "a", "a"]))
+    assert result["women_mean"] is None and result["men_mean"] == 110_000.0
