@@ -5,7 +5,7 @@ flags, drift, the providers to replicate or to review) and a few headline figure
 has its page: /review/quality, /review/calibration, /review/fairness, /review/providers (the
 league table, searched, filtered, sorted and paged on the server) and /review/effects.
 
-Every page shows the stored review (:func:`_open`, api/reviewing.py: the dict of ``matcher
+Every page shows the stored review (:func:`_show`, api/reviewing.py: the dict of ``matcher
 review --json`` and GET /v1/review, computed in the background after a change) with when it
 was computed and whether a newer one is being computed. The effects are the slow part (about
 30 s on the demo world on two busy cores, the rest about 1.7 s), so only /review/effects asks
@@ -18,6 +18,7 @@ The review's warnings and method notes are codes with parameters
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -69,71 +70,60 @@ WARNING_PAGES = (("calibration.", "/review/calibration"),
                  ("league.", "/review/providers"))
 
 
-def _open(request: Request, caller: PageCaller, session: Session, settings: Settings,
-          part: str | None, *, with_effects: bool = False,
-          detail: dict[str, Any] | None = None) -> tuple[ReviewView, Translator, Labels]:
-    """Staff only; the stored review (the one place the pages fetch it), its reading
-    recorded, and the reader's words. ``view.review`` is None before the first review."""
+def _show(request: Request, caller: PageCaller, session: Session, settings: Settings,
+          part: str | None, template: str,
+          context: Callable[[dict[str, Any], Translator, Labels], dict[str, Any]], *,
+          with_effects: bool = False, detail: dict[str, Any] | None = None):
+    """Staff only: one review page. The stored review (the one place the pages fetch it),
+    its reading recorded, then ``template`` with what ``context(review, t, labels)`` adds;
+    before the first review, the "being computed" page."""
     need(caller, "programme_staff")
     view = keeper.view(session, settings.model_dir, with_effects=with_effects)
     audit.record(session, caller, "read", "review", part, detail)
     session.commit()
+    if view.review is None:
+        return computing_page(request, caller, view)
     t = translator(request)
-    return view, t, Labels(t)
-
-
-def _page(request: Request, caller: PageCaller, template: str, view: ReviewView,
-          **context: Any):
+    labels = Labels(t)
     return render(request, template, caller, sections=SECTIONS, flag_key=FLAG_KEYS,
-                  r=view.review, fresh=freshness(view), **context)
+                  r=view.review, fresh=freshness(view), L=labels,
+                  **context(view.review, t, labels))
 
 
 @router.get("/review")
 def review_page(request: Request, caller: PageCaller, session: SessionDep,
                 settings: SettingsDep):
-    view, t, labels = _open(request, caller, session, settings, None)
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    providers = review["league"]["providers"]
-    return _page(request, caller, "review/index.html", view, L=labels,
-                 attention=attention(t, review),
-                 flagged={flag: top_flagged(providers, flag, SUMMARY_PROVIDERS)
-                          for flag in ("replicate", "review")})
+    def context(review, t, labels):
+        providers = review["league"]["providers"]
+        return {"attention": attention(t, review),
+                "flagged": {flag: top_flagged(providers, flag, SUMMARY_PROVIDERS)
+                            for flag in ("replicate", "review")}}
+
+    return _show(request, caller, session, settings, None, "review/index.html", context)
 
 
 @router.get("/review/quality")
 def quality_page(request: Request, caller: PageCaller, session: SessionDep,
                  settings: SettingsDep):
-    view, t, labels = _open(request, caller, session, settings, "quality")
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    return _page(request, caller, "review/quality.html", view, L=labels,
-                 charts=quality_charts(t, labels, review), quality_dims=QUALITY_DIMENSIONS)
+    return _show(request, caller, session, settings, "quality", "review/quality.html",
+                 lambda review, t, labels: {"charts": quality_charts(t, labels, review),
+                                            "quality_dims": QUALITY_DIMENSIONS})
 
 
 @router.get("/review/calibration")
 def calibration_page(request: Request, caller: PageCaller, session: SessionDep,
                      settings: SettingsDep):
-    view, t, labels = _open(request, caller, session, settings, "calibration")
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    return _page(request, caller, "review/calibration.html", view, L=labels,
-                 charts=calibration_charts(t, review))
+    return _show(request, caller, session, settings, "calibration", "review/calibration.html",
+                 lambda review, t, labels: {"charts": calibration_charts(t, review)})
 
 
 @router.get("/review/fairness")
 def fairness_page(request: Request, caller: PageCaller, session: SessionDep,
                   settings: SettingsDep):
-    view, t, labels = _open(request, caller, session, settings, "fairness")
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    return _page(request, caller, "review/fairness.html", view, L=labels,
-                 charts=fairness_charts(t, labels, review), fairness_dims=FAIRNESS_DIMENSIONS,
-                 steering_tests=STEERING_TESTS)
+    return _show(request, caller, session, settings, "fairness", "review/fairness.html",
+                 lambda review, t, labels: {"charts": fairness_charts(t, labels, review),
+                                            "fairness_dims": FAIRNESS_DIMENSIONS,
+                                            "steering_tests": STEERING_TESTS})
 
 
 @router.get("/review/providers")
@@ -143,33 +133,29 @@ def providers_page(request: Request, caller: PageCaller, session: SessionDep,
                    flag: FlagFilter = "enough", kind: KindFilter = "all",
                    sort: Sort = "flag", order: Order | None = None,
                    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1):
-    view, t, labels = _open(request, caller, session, settings, "providers",
-                              detail={"q": bool(q.strip()), "flag": flag, "kind": kind})
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    lg = review["league"]
-    shown = league_page(lg["providers"], q=q, flag=flag, kind=kind, sort=sort, order=order,
-                        page=page)
-    query = {"q": q.strip(), "flag": flag, "kind": kind, "sort": sort,
-             "order": order or NATURAL_ORDER[sort]}
-    return _page(request, caller, "review/providers.html", view, L=labels,
-                 charts=league_charts(t, labels, review, lambda trade: _trade(t, trade)),
-                 shown=shown, query=query, kinds=KINDS,
-                 trade=lambda trade: _trade(t, trade))
+    def context(review, t, labels):
+        shown = league_page(review["league"]["providers"], q=q, flag=flag, kind=kind,
+                            sort=sort, order=order, page=page)
+        query = {"q": q.strip(), "flag": flag, "kind": kind, "sort": sort,
+                 "order": order or NATURAL_ORDER[sort]}
+        return {"charts": league_charts(t, labels, review, lambda trade: _trade(t, trade)),
+                "shown": shown, "query": query, "kinds": KINDS,
+                "trade": lambda trade: _trade(t, trade)}
+
+    return _show(request, caller, session, settings, "providers", "review/providers.html",
+                 context, detail={"q": bool(q.strip()), "flag": flag, "kind": kind})
 
 
 @router.get("/review/effects")
 def effects_page(request: Request, caller: PageCaller, session: SessionDep,
                  settings: SettingsDep):
-    view, t, labels = _open(request, caller, session, settings, "effects", with_effects=True)
-    if view.review is None:
-        return computing_page(request, caller, view)
-    review = view.review
-    names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
-    return _page(request, caller, "review/effects.html", view, L=labels,
-                 effects_note=t.note(review.get("effects_note")) or None,
-                 effects=[_effect(t, e, names) for e in review["effects"]])
+    def context(review, t, labels):
+        names = {p["provider_id"]: p["name"] for p in review["league"]["providers"]}
+        return {"effects_note": t.note(review.get("effects_note")) or None,
+                "effects": [_effect(t, e, names) for e in review["effects"]]}
+
+    return _show(request, caller, session, settings, "effects", "review/effects.html",
+                 context, with_effects=True)
 
 
 def freshness(view: ReviewView) -> dict[str, Any]:
