@@ -20,11 +20,13 @@ from matcher.ingest.duplicates import (
     MergeRefused,
     mark_distinct,
     merge,
+    merge_summary,
     proposed,
     recent_merges,
     scan,
     unmerge,
 )
+from matcher.store.tables import ProviderMerge
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["providers"],
                    dependencies=[allow("programme_staff", "admin")],
@@ -102,8 +104,7 @@ def undo_merge(merge_id: Annotated[int, Path(ge=1, le=2**31 - 1)], caller: Calle
 
 
 def _merge_out(session, merge_id: int) -> MergeOut:
-    found = next(m for m in recent_merges(session, limit=1_000) if m["merge_id"] == merge_id)
-    return MergeOut.model_validate(found)
+    return MergeOut.model_validate(merge_summary(session, session.get(ProviderMerge, merge_id)))
 
 
 __all__ = ["router"]

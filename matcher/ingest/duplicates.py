@@ -117,15 +117,18 @@ def recent_merges(session: Session, limit: int = 50) -> list[dict[str, Any]]:
     """The latest merges, newest first, with whether each can still be undone."""
     rows = session.scalars(select(ProviderMerge).order_by(ProviderMerge.merge_id.desc())
                            .limit(limit)).all()
-    out = []
-    for m in rows:
-        blocker = None if m.undone_at else _undo_blocker(session, m)
-        out.append({"merge_id": m.merge_id, "kept_id": m.kept_id, "merged_id": m.merged_id,
-                    "merged_name": m.merged_row.get("name"), "merged_at": as_utc(m.merged_at),
-                    "merged_by": m.merged_by, "undone_at": as_utc(m.undone_at),
-                    "options": len(m.moved.get("options", [])),
-                    "undoable": m.undone_at is None and blocker is None, "blocker": blocker})
-    return out
+    return [merge_summary(session, m) for m in rows]
+
+
+def merge_summary(session: Session, record: ProviderMerge) -> dict[str, Any]:
+    """One merge as the page and the API show it, with whether it can still be undone."""
+    blocker = None if record.undone_at else _undo_blocker(session, record)
+    return {"merge_id": record.merge_id, "kept_id": record.kept_id,
+            "merged_id": record.merged_id, "merged_name": record.merged_row.get("name"),
+            "merged_at": as_utc(record.merged_at), "merged_by": record.merged_by,
+            "undone_at": as_utc(record.undone_at),
+            "options": len(record.moved.get("options", [])),
+            "undoable": record.undone_at is None and blocker is None, "blocker": blocker}
 
 
 def mark_distinct(session: Session, a: str, b: str, actor: Actor) -> None:
@@ -140,10 +143,7 @@ def mark_distinct(session: Session, a: str, b: str, actor: Actor) -> None:
     missing = [i for i in (first, second) if session.get(Provider, i) is None]
     if missing:
         raise MergeRefused("unknown", f"no provider {missing[0]}")
-    if pair is None:
-        pair = ProviderPair(provider_a=first, provider_b=second, likeness=0.0)
-        session.add(pair)
-    pair.status, pair.decided_at, pair.decided_by = DISTINCT, utcnow(), actor.username
+    _decide(session, first, second, DISTINCT, actor)
     _audit(session, actor, "distinct", first, {"other": second})
 
 
@@ -178,12 +178,7 @@ def merge(session: Session, keep: str, other: str, actor: Actor) -> int:
     record = ProviderMerge(kept_id=keep, merged_id=other, merged_row=row, merged_by=actor.username,
                            moved={"options": options, "aliases": aliases, "users": users})
     session.add(record)
-    first, second = ordered(keep, other)
-    pair = session.get(ProviderPair, (first, second))
-    if pair is None:
-        pair = ProviderPair(provider_a=first, provider_b=second, likeness=0.0)
-        session.add(pair)
-    pair.status, pair.decided_at, pair.decided_by = MERGED, utcnow(), actor.username
+    _decide(session, keep, other, MERGED, actor)
     session.flush()
     _audit(session, actor, "merge", keep, {"merged": other, "merge_id": record.merge_id,
                                            "options": len(options), "users": len(users)})
@@ -221,10 +216,7 @@ def unmerge(session: Session, merge_id: int, actor: Actor) -> None:
         session.execute(update(User).where(User.user_id.in_(moved["users"]))
                         .values(provider_id=record.merged_id))
     record.undone_at, record.undone_by = utcnow(), actor.username
-    first, second = ordered(record.kept_id, record.merged_id)
-    pair = session.get(ProviderPair, (first, second))
-    if pair is not None:  # back to a person's decision
-        pair.status, pair.decided_at, pair.decided_by = PROPOSED, None, None
+    _decide(session, record.kept_id, record.merged_id, PROPOSED, None)  # a person's again
     _audit(session, actor, "unmerge", record.kept_id, {"merged": record.merged_id,
                                                        "merge_id": merge_id})
     generations.bump(session, generations.CATALOG)
@@ -236,6 +228,19 @@ _BLOCKERS = {
     "kept_gone": "{kept} was itself merged into another provider since: undo that merge first",
     "id_taken": "the id {merged} is in use again: it cannot be given back",
 }
+
+
+def _decide(session: Session, a: str, b: str, status: str, actor: Actor | None) -> None:
+    """Record a person's decision on a pair (``PROPOSED`` with no actor: undecided again);
+    a pair never proposed gets its row now."""
+    first, second = ordered(a, b)
+    pair = session.get(ProviderPair, (first, second))
+    if pair is None:
+        pair = ProviderPair(provider_a=first, provider_b=second, likeness=0.0)
+        session.add(pair)
+    pair.status = status
+    pair.decided_at = utcnow() if actor else None
+    pair.decided_by = actor.username if actor else None
 
 
 def _undo_blocker(session: Session, record: ProviderMerge) -> str | None:
@@ -283,5 +288,5 @@ def _audit(session: Session, actor: Actor, action: str, provider_id: str,
 
 
 __all__ = ["DISTINCT", "MERGED", "PROPOSED", "Actor", "MergeRefused", "decided_pairs",
-           "mark_distinct", "merge", "ordered", "propose", "proposed", "recent_merges", "scan",
-           "unmerge"]
+           "mark_distinct", "merge", "merge_summary", "ordered", "propose", "proposed",
+           "recent_merges", "scan", "unmerge"]
