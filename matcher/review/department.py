@@ -111,10 +111,11 @@ def current_quarter(today: date) -> tuple[int, int]:
 def clubs_joined(session: Session, start: date, end: date) -> pd.DataFrame | None:
     """Clients who joined a support club in the period: None while clubs do not exist.
 
-    The hook for support clubs (being added as a fourth kind elsewhere): return a frame with a
-    ``client_id`` column (one row per client who joined, or per joining) and the report
-    counts it like the other figures, by group, place and provider (a ``provider_id`` column,
-    if any). Until then every ``clubs_joined`` is None, shown as "—".
+    The hook for support clubs (being added as a fourth kind elsewhere): return a frame with
+    the columns ``client_id``, ``group_code``, ``place_id`` (the client's) and, if a club has
+    one, ``provider_id``, a row per joining in the period; the report then counts it like
+    the other figures (distinct clients, by group, place and provider, and among the clients
+    served). Until then every ``clubs_joined`` is None, shown as "—".
     """
     return None
 
@@ -224,8 +225,11 @@ class _Tally:
                  clubs: pd.DataFrame | None, start: date, end: date,
                  places: PlaceIndex) -> None:
         p = placements
-        who = pd.concat([p[["client_id", "group_code", "place_id"]], contacts],
-                        ignore_index=True)
+        people = ["client_id", "group_code", "place_id"]
+        members = clubs if clubs is not None else pd.DataFrame(columns=[*people, "provider_id"])
+        if "provider_id" not in members:
+            members = members.assign(provider_id=None)
+        who = pd.concat([p[people], contacts[people], members[people]], ignore_index=True)
         codes, ids = pd.factorize(who["client_id"])
         self.n_clients = len(ids)
         first = np.full(len(ids), -1, dtype=np.int64)
@@ -233,7 +237,11 @@ class _Tally:
         self.group = who["group_code"].to_numpy()[first]
         self.place = who["place_id"].to_numpy()[first]
         client = codes[:len(p)]
-        provider, self.provider_ids = pd.factorize(p["provider_id"])
+        contacted = codes[len(p):len(p) + len(contacts)]
+        member = codes[len(p) + len(contacts):]
+        by_provider, self.provider_ids = pd.factorize(pd.concat(
+            [p["provider_id"], members["provider_id"]], ignore_index=True))  # none: -1
+        provider, club = by_provider[:len(p)], by_provider[len(p):]
 
         clients, providers, measures = [], [], []
 
@@ -259,13 +267,9 @@ class _Tally:
         add(due & earning, "earning_6_months")
         add(referred | began | completed | (due & known) | _between(p["followed"], start, end),
             "served")
-        add(np.ones(len(contacts), dtype=bool), "served", codes[len(p):], None)
-        if clubs is not None:
-            joined = pd.Index(ids).get_indexer(clubs["client_id"])
-            known_client = joined >= 0
-            by = (pd.Index(self.provider_ids).get_indexer(clubs["provider_id"])
-                  if "provider_id" in clubs else None)
-            add(known_client, "clubs_joined", joined, by)
+        add(np.ones(len(contacts), dtype=bool), "served", contacted, None)
+        add(np.ones(len(members), dtype=bool), "clubs_joined", member, club)
+        add(np.ones(len(members), dtype=bool), "served", member, None)
         # Each (measure, client) once, and each (provider, measure, client) once: a client
         # counts once per row whatever the number of their placements.
         who_ = np.concatenate(clients).astype(np.int64)

@@ -222,3 +222,32 @@ def test_periods_are_calendar_quarters_and_years():
     assert period(2024, None) == (date(2024, 1, 1), date(2024, 12, 31))
     with pytest.raises(ValueError):
         period(2024, 5)
+
+
+@pytest.mark.db
+def test_clubs_joined_is_a_dash_until_the_hook_returns_members(records, monkeypatch):
+    """Support clubs do not exist yet: the hook (clubs_joined) is stood in for here by what
+    it will return, to show the report counts it like every other figure."""
+    import pandas as pd
+
+    from matcher.review import department
+
+    with transaction(records) as s:
+        before = department_report(s, 2025, 2)
+    assert before.total["values"]["clubs_joined"] is None
+    assert all(r["values"]["clubs_joined"] is None for r in before.by_provider)
+
+    joined = pd.DataFrame({"client_id": ["C4", "C6", "C6"],
+                           "group_code": ["disabled", "youth_at_risk", "youth_at_risk"],
+                           "place_id": [UONG_BI, HA_TU, HA_TU],
+                           "provider_id": ["PC", "PC", "PC"]})
+    monkeypatch.setattr(department, "clubs_joined", lambda session, start, end: joined)
+    with transaction(records) as s:
+        after = department_report(s, 2025, 2)
+    assert after.total["values"]["clubs_joined"] == 2  # C6 twice is one client
+    assert after.total["values"]["served"] == before.total["values"]["served"] + 1  # C6
+    assert {r["provider_id"]: r["values"]["clubs_joined"] for r in after.by_provider}["PC"] == 2
+    groups = {r["group"]: r for r in after.by_group}
+    assert groups["youth_at_risk"]["values"]["clubs_joined"] is None  # 1 client: hidden
+    assert "clubs_joined" in groups["youth_at_risk"]["suppressed"]
+    assert groups["gbv_survivor"]["values"]["clubs_joined"] == 0
