@@ -11,9 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api import audit
-from api.deps import CallerDep, SessionDep, allow
+from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import problem_responses
 from api.report_xlsx import XLSX_TYPE, workbook
 from api.routing import ReleasingRoute
@@ -33,8 +34,9 @@ Lang = Annotated[str | None, Query(pattern="^(vi|en)$", description="The file's 
                                    "(vi or en); omitted: the lang cookie, else vi.")]
 
 
-def report(session, caller, year: int, quarter: int | None) -> DepartmentReport:
-    """The figures, with the reading audited (counts only)."""
+def report(session: Session, caller: Caller, year: int,
+           quarter: int | None) -> DepartmentReport:
+    """The figures, with the reading audited (the year and quarter only)."""
     found = department_report(session, year, quarter)
     audit.record(session, caller, "read", "department_report", f"{year}-Q{quarter or 0}",
                  {"year": year, "quarter": quarter})
