@@ -10,7 +10,8 @@ only) in the same run, and cohort plans of 1,000 / 10,000 / 100,000 clients (tho
 than the world) are made, each in a fresh process (time and peak memory). The hot queries
 are then EXPLAINed on that schema (bench/explain_queries.py). The seat prices are measured on
 each world (step ``pricing``, bench/bench_pricing.py: the first refresh, a refresh after an
-accept, suggestion time with and without them). Every heavy step runs in a
+accept, suggestion time with and without them), and so is the Department's report (step
+``department``, bench/bench_department.py: a year and its quarters). Every heavy step runs in a
 child process of its own, so that its peak resident memory is its own, and under a time
 limit; a step that fails or runs out of time is reported as such and the run goes on.
 Last, a small sweep of the simulator (``matcher simulate``: arrivals one at a time through
@@ -75,6 +76,7 @@ TARGETS = {
     "plan_100000_seconds": 120,
     "plan_100000_peak_mb": 8192,
     "train_100000_seconds": 120,
+    "department_year_seconds": 5,
 }
 
 
@@ -322,6 +324,17 @@ def step_pricing(a) -> dict:
     return out
 
 
+def step_department(a) -> dict:
+    """The Department's report on this scale's world (bench/bench_department.py): a whole
+    year (the last full year before the world's date) and each of its quarters."""
+    import bench_department
+
+    out = bench_department.measure(a.url, ON.year - 1, repeat=3)
+    out.pop("year_figures", None)
+    out["peak_rss_mb"] = rss_mb()
+    return out
+
+
 #: The simulation's sweep (matcher simulate): both worlds, two seeds, scarce and plentiful
 #: seats; ``--quick``: one small world.
 SIMULATION = {"world": "both", "seeds": "1,2", "orders": "registration",
@@ -558,6 +571,9 @@ def run_scale(scale: str, a) -> dict:
     if "pricing" in a.steps:
         log(f"{scale}: seat prices")
         out["pricing"] = child("pricing", a, [], limit["suggest"])
+    if "department" in a.steps:
+        log(f"{scale}: the Department's report")
+        out["department"] = child("department", a, [], limit["suggest"])
     out["http"] = {}
     if "http" not in a.steps:
         out["http"] = {"skipped": "not asked for (--steps)"}
@@ -685,6 +701,9 @@ def targets(scales: dict) -> dict:
             t["prices_within_60s"] = pricing["first_refresh_s"] <= 60
             t["prices_after_accept_within_1s"] = pricing["refresh_after_accept_s"] <= 1
             t["priced_suggestion_p99_within_1_5x"] = pricing["p99_ratio_priced_to_plain"] <= 1.5
+        year = _get(s, "department", "timings", "year", "median_s")
+        if year is not None:
+            t["department_year_within_5s"] = year <= TARGETS["department_year_seconds"]
         p1 = _get(s, "plans", "1000", "seconds")
         if p1 is not None:
             t["plan_1000_within_5s"] = p1 <= TARGETS["plan_1000_seconds"]
@@ -707,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,4", help="API worker counts to measure")
     ap.add_argument("--samples", type=int, default=300, help="clients for in-process latency")
     ap.add_argument("--cohorts", default=",".join(map(str, COHORTS)))
-    ap.add_argument("--steps", default="suggest,pricing,http,plans,explain,simulate,review",
+    ap.add_argument("--steps",
+                    default="suggest,pricing,department,http,plans,explain,simulate,review",
                     help="what to measure after build, import and train")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/matcher-bench"))
     ap.add_argument("--out", type=Path, default=HERE / "results",
@@ -734,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
         a.workdir = Path(a.workdir)
         steps = {"build": step_build, "import": step_import, "train": step_train,
                  "suggest": step_suggest, "plan": step_plan, "simulate": step_simulate,
-                 "pricing": step_pricing}
+                 "pricing": step_pricing, "department": step_department}
         print(json.dumps(steps[a.step](a), ensure_ascii=False, default=str))
         return 0
 

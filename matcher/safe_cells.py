@@ -55,16 +55,21 @@ def append_row(sheet, values: Iterable[Any]) -> None:
 
     openpyxl itself turns any string starting with ``=`` into a formula cell; here a string
     is always a string cell (data type ``s``) and, when it was neutralised, carries the
-    quote-prefix style, Excel's own mark for "typed as text".
+    quote-prefix style, Excel's own mark for "typed as text". Works on an ordinary and on a
+    write-only worksheet.
     """
     from openpyxl.cell.cell import Cell
 
     cells = []
     for value in values:
+        if not isinstance(value, str):  # a number, date or None is never read as a formula
+            cells.append(value)
+            continue
         safe = text_cell(value)
-        cell = Cell(sheet, value=safe)
-        if isinstance(safe, str):
-            cell.data_type = "s"
-            cell.quotePrefix = safe[:1] == "'" and safe[1:].startswith(TRIGGERS)
+        # A provisional place: append moves it to its row and column; a write-only sheet
+        # (a workbook too large to keep in memory) names the cell's place before it does.
+        cell = Cell(sheet, row=1, column=1, value=safe)
+        cell.data_type = "s"
+        cell.quotePrefix = safe[:1] == "'" and safe[1:].startswith(TRIGGERS)
         cells.append(cell)
     sheet.append(cells)

@@ -40,8 +40,13 @@ def test_quick_run_prints_every_figure(tmp_path):
     assert {"cpu", "cores", "ram_gib", "python", "os", "postgresql"} <= doc["machine"].keys()
     assert {"growth", "targets_met", "settings", "seconds"} <= doc.keys()
     quick = doc["scales"]["quick"]
-    for step in ("build", "import", "train", "suggest_in_process", "pricing", "plans"):
+    for step in ("build", "import", "train", "suggest_in_process", "pricing", "department",
+                 "plans"):
         assert "error" not in quick[step], (step, quick[step])
+    department = quick["department"]
+    assert set(department["timings"]) == {"year", "q1", "q2", "q3", "q4", "year_xlsx_written"}
+    assert department["rows"]["placements"] == 600 and "department_year_within_5s" in \
+        doc["targets_met"]["quick"]
     prices = quick["pricing"]
     assert prices["first_refresh_s"] > 0 and prices["waiting"] > 0
     assert 0 < prices["suggest_priced_median_ms"] <= prices["suggest_priced_p99_ms"]

@@ -13,6 +13,7 @@ from api.routes import (
     plans,
     provider_merges,
     referrals,
+    reports,
     review,
     suggestions,
     users,
@@ -21,5 +22,6 @@ from api.routes import (
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     plans.router, directory.router, capacity.router, referrals.router, imports.router,
-    provider_merges.router, model.router, review.router, audit_log.router, users.router,
+    provider_merges.router, model.router, review.router, reports.router, audit_log.router,
+    users.router,
 ]

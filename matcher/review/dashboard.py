@@ -8,15 +8,18 @@ dropped out (a failure). Rates carry a 95% Wilson interval.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from matcher.clock import in_vietnam, utcnow
 from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
+from matcher.review.department import current_quarter, department_report
 from matcher.review.quality import decline_reasons as count_decline_reasons
 from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
 from matcher.vocab import kinds as kind_table
@@ -175,11 +178,15 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
 
 
 def dashboard(session: Session, review: dict[str, Any] | None, *,
-              places: PlaceIndex | None = None) -> dict[str, Any]:
+              places: PlaceIndex | None = None, today: date | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, in one dict; ``review`` is the stored match-quality
-    review without its effects (or None while none was computed), read for calibration."""
+    review without its effects (or None while none was computed), read for calibration.
+    ``quarter`` is the Department's report of the quarter holding ``today`` (Vietnam's date
+    by default): its headline figures, counted as the report counts them."""
     places = places or load_place_index()
+    year, quarter = current_quarter(today or in_vietnam(utcnow()).date())
     return {
+        "quarter": department_report(session, year, quarter, places=places),
         "by_month": placements_by_month(session),
         "by_group": success_by_group(session),
         "by_place": success_by_place(session, places),

@@ -54,7 +54,7 @@ def test_social_worker_pages_have_no_serious_accessibility_violations(open_page,
 @pytest.mark.parametrize(("username", "paths"), [
     ("canbo.chuongtrinh", ("/dashboard", "/cohort", "/audit", "/review", "/review/quality",
                            "/review/calibration", "/review/fairness", "/review/providers",
-                           "/staff/accounts", "/staff/providers/duplicates",
+                           "/staff/accounts", "/staff/providers/duplicates", "/staff/report",
                            "/account/password")),
     ("truong.nghe", ("/my/options", "/my/referrals")),
     ("quantri", ("/admin", "/admin/accounts")),

