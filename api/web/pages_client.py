@@ -172,7 +172,7 @@ def client_page(request: Request, session, caller, client_id: str, *, status: in
     context = {"client": client, "placements": placements, "followups": followups,
                "options": options, "why_not": None, "why_query": "", "followup_errors": {},
                "created": request.query_params.get("created") == "1",
-               "today": date.today().isoformat(), "kinds": kind_table.CODES}
+               "today": date.today().isoformat(), "kinds": kind_table.PLACEMENT_CODES}
     context.update(extra)
     return render(request, "client/detail.html", caller, status=status, **context)
 

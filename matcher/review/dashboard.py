@@ -22,7 +22,7 @@ from matcher.store.tables import Client, Option, OptionTrade, Placement, Provide
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 
-KINDS = kind_table.CODES
+KINDS = kind_table.PLACEMENT_CODES
 
 
 def _rate(key: str, successes: int, n: int) -> dict[str, Any]:
@@ -154,7 +154,8 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
         .join(first, (first.c.option_id == OptionTrade.option_id)
               & (first.c.pos == OptionTrade.position))).all())
     empty: dict[str, int] = {}
-    for option_id, capacity in session.execute(select(Option.option_id, Option.capacity)):
+    for option_id, capacity in session.execute(select(Option.option_id, Option.capacity)
+                                               .where(Option.kind.in_(KINDS))):
         trade = main.get(option_id, "other")
         empty[trade] = empty.get(trade, 0) + int(capacity or 0)
     filled: dict[str, int] = {}
