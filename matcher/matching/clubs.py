@@ -55,8 +55,9 @@ def load_clubs(session: Session) -> pd.DataFrame:
     return frame(session, query, CLUB_COLUMNS)
 
 
-def _groups(text: str | None) -> tuple[str, ...]:
-    return tuple(g for g in (text or "").split(",") if g)
+def _groups(text) -> tuple[str, ...]:
+    """The codes of a groups_served cell; empty (None, or NaN in a frame): everyone."""
+    return tuple(g for g in text.split(",") if g) if isinstance(text, str) else ()
 
 
 def nearby_clubs(client: ClientProfile, clubs: pd.DataFrame, places: PlaceIndex, *,
