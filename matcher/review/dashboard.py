@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
 from matcher.review.quality import decline_reasons as count_decline_reasons
-from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
+from matcher.store.tables import Client, ClubReferral, Option, OptionTrade, Placement, Provider
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 
@@ -175,6 +175,22 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
     return kept
 
 
+def clubs_joined(session: Session) -> dict[str, Any]:
+    """The support clubs' referrals: by club and in all, how many were referred, how many
+    were checked three months on, and how many of those still attended (clubs are not
+    placements, so they are counted here and in no other figure)."""
+    checked = func.sum(case((ClubReferral.checked_on.is_not(None), 1), else_=0))
+    attending = func.sum(case((ClubReferral.attending_3m.is_(True), 1), else_=0))
+    rows = session.execute(
+        select(Option.option_id, Option.title, func.count(), checked, attending)
+        .join(ClubReferral, ClubReferral.option_id == Option.option_id)
+        .group_by(Option.option_id, Option.title).order_by(Option.option_id)).all()
+    clubs = [{"option_id": r[0], "title": r[1], "referred": int(r[2]),
+              "checked": int(r[3] or 0), "attending": int(r[4] or 0)} for r in rows]
+    total = {k: sum(c[k] for c in clubs) for k in ("referred", "checked", "attending")}
+    return {"clubs": clubs, "total": total}
+
+
 def dashboard(session: Session, review: dict[str, Any] | None, *,
               places: PlaceIndex | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, in one dict; ``review`` is the stored match-quality
@@ -188,4 +204,5 @@ def dashboard(session: Session, review: dict[str, Any] | None, *,
         "calibration": calibration(review),
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
+        "clubs": clubs_joined(session),
     }

@@ -136,3 +136,26 @@ def test_a_clubs_account_sees_its_members_never_their_group(web, db):
     shown = shown.replace(title, "")
     for word in _group_words():
         assert word not in shown.lower(), word
+
+
+def test_the_dashboard_counts_the_club_referrals_apart(web, db):
+    with page_client(web, SW) as c:
+        client_id = new_client(web, c)
+        page = c.get(f"/clients/{client_id}").text
+        club = re.search(r'name="option_id" value="([^"]+)"', page).group(1)
+        assert c.post(f"/clients/{client_id}/club-referrals",
+                      data={"csrf": csrf_of(page), "option_id": club,
+                            "consent": "1"}).status_code == 303
+    with db.connect() as conn:
+        title = conn.execute(select(Option.title).where(Option.option_id == club)).scalar_one()
+        referred = int(conn.execute(select(func.count()).select_from(ClubReferral)
+                                    .where(ClubReferral.option_id == club)).scalar_one())
+    for lang, words in (("vi", VI), ("en", EN)):
+        with page_client(web, "canbo.chuongtrinh", lang) as c:
+            page = c.get("/dashboard")
+        assert page.status_code == 200
+        shown = text(page.text)
+        assert words["clubs.dashboard.title"] in shown
+        assert words["clubs.dashboard.attending"] in shown
+        row = re.search(rf"<tr><td>{re.escape(title)}</td><td>(\d+)</td>", page.text)
+        assert row and int(row.group(1)) == referred >= 1
