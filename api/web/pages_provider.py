@@ -167,7 +167,7 @@ def _edit_page(request: Request, session: Session, caller, option: OptionOut, *,
                   option=option, values=values, current=current, errors=errors or {},
                   stale_edit=stale, saved=saved, history=_history(request, session, caller,
                                                                    option.option_id),
-                  today=date.today().isoformat())
+                  today=date.today().isoformat(), has_cost=BY_CODE[option.kind].has_cost)
 
 
 def _pager(offset: int, total: int) -> dict[str, int | None]:

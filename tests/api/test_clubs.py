@@ -233,3 +233,18 @@ def test_a_club_sees_who_was_sent_to_it_but_never_their_group(api, db):
         details = conn.execute(select(AuditEntry.detail).where(
             AuditEntry.entity == "club_referral")).scalars().all()
     assert not any(w in str(d) for d in details for w in GROUP_WORDS)
+
+
+def test_a_club_keeps_its_places_up_to_date_but_never_charges(api, db):
+    with api.client("cau.lac.bo") as c:
+        mine = c.get("/v1/my/options").json()["items"]
+        assert mine and all(o["kind"] == "club" and o["groups_served"] for o in mine)
+        club = mine[0]
+        url = f"/v1/my/options/{club['option_id']}"
+        fee = c.patch(url, json={"cost_vnd": 50_000},
+                      headers={"If-Match": f'"{club["version"]}"'})
+        assert fee.status_code == 422 and fee.json()["field"] == "body.cost_vnd"
+        wage = c.patch(url, json={"wage_vnd_day": 1},
+                       headers={"If-Match": f'"{club["version"]}"'})
+        assert wage.status_code == 422 and wage.json()["field"] == "body.wage_vnd_day"
+        assert c.get(url).json()["version"] == club["version"]  # nothing written
