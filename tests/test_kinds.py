@@ -26,7 +26,10 @@ def test_the_contract_enums_are_the_tables():
 def test_each_kind_has_its_age_rule_and_words_in_both_languages():
     codes = {r.code for r in RULES}
     for kind in kinds.KINDS:
-        assert kind.age_rule.code in codes
+        # A placement kind has the law's age for it; a club only its own stated ages.
+        assert (kind.age_rule is not None) == kind.placement
+        if kind.age_rule is not None:
+            assert kind.age_rule.code in codes
         for lang in LANGS:
             t = Translator(lang)
             assert t(f"enum.kind.{kind.code}") in (kind.label_vi, kind.label_en)
@@ -45,3 +48,10 @@ def test_no_other_module_or_page_spells_the_kinds_out():
                 if SPELLED.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{n}")
     assert found == [], "kinds spelled out outside matcher/vocab/kinds.py: " + ", ".join(found)
+
+
+def test_clubs_are_a_kind_but_not_a_placement():
+    club = kinds.BY_CODE["club"]
+    assert not club.placement and not club.has_trades and not club.has_cost
+    assert "club" not in kinds.PLACEMENT_CODES and kinds.CLUB_CODES == ("club",)
+    assert "club" not in kinds.PLACEMENT_PROVIDER_KINDS

@@ -39,7 +39,8 @@ CONTRACT = {
                "married prior_income_vnd_month consent_share registered_on",
     "providers": "provider_id name kind place phone",
     "options": "option_id provider_id kind title trades place capacity min_age max_age cost_vnd "
-               "wage_vnd_day duration_weeks women_only sign_language accepts_records start_date",
+               "wage_vnd_day duration_weeks women_only sign_language accepts_records start_date "
+               "groups_served",
     "placements": "placement_id client_id option_id start_date status success income_vnd_day "
                   "followed_up_on",
     "followups": "client_id followed_up_on earning income_vnd_day",
@@ -115,7 +116,23 @@ def test_demo_sizes(demo):
         "youth_at_risk", "trafficking_returnee", "after_rehab", "after_prison",
         "after_reform_school", "sex_worker_exiting", "gbv_survivor", "disabled", "other"}
     assert set(demo.options["kind"]) == {"training", "job", "livelihood"}
+    assert set(demo.clubs["kind"]) == {"club"} and set(demo.club_providers["kind"]) == {"club"}
     assert len(demo.followups) > 100
+
+
+def test_the_clubs_of_the_reports_change_nothing_else_of_the_world(tmp_path):
+    with_clubs, without = build_world(**SMALL), build_world(**SMALL, clubs=False)
+    clubs = with_clubs.clubs
+    # 9 after drug rehab, 5 against trafficking, the deaf club, 2 women's peer groups.
+    assert len(clubs) == 17 and clubs["sign_language"].eq("1").sum() == 1
+    assert clubs["women_only"].eq("1").sum() == 2
+    assert clubs["trades"].eq("").all() and clubs["groups_served"].ne("").all()
+    for name in ("clients", "providers", "options", "placements", "followups"):
+        assert getattr(with_clubs, name).equals(getattr(without, name))
+    assert with_clubs.truth == without.truth
+    # Written with the placements' options, read back apart from them.
+    back = read_world(write_world(with_clubs, tmp_path))
+    assert back.clubs.equals(clubs) and back.options.equals(with_clubs.options)
 
 
 def test_demo_builds_in_under_twenty_seconds(demo_timed):

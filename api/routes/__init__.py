@@ -5,6 +5,7 @@ from api.routes import (
     auth,
     capacity,
     clients,
+    clubs,
     directory,
     health,
     imports,
@@ -21,7 +22,7 @@ from api.routes import (
 
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
-    plans.router, directory.router, capacity.router, referrals.router, imports.router,
-    provider_merges.router, model.router, review.router, reports.router, audit_log.router,
-    users.router,
+    clubs.router, plans.router, directory.router, capacity.router, referrals.router,
+    imports.router, provider_merges.router, model.router, review.router, reports.router,
+    audit_log.router, users.router,
 ]

@@ -26,6 +26,7 @@ from api.schemas.capacity import ChangeOut, ChangePage, OptionUpdate
 from api.schemas.directory import OptionOut, OptionPage
 from matcher.store import generations
 from matcher.store.tables import Option, OptionChange, User
+from matcher.vocab.kinds import BY_CODE
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1", tags=["capacity"],
                    responses=problem_responses(401, 403, 422))
@@ -133,6 +134,10 @@ def update_my_option(option_id: OptionId, body: OptionUpdate, response: Response
     if "capacity" in sent and sent["capacity"] is None:
         raise Problem(422, "capacity cannot be empty: send 0 when no seat is free",
                       field="body.capacity")
+    for name in ("cost_vnd", "wage_vnd_day"):
+        if sent.get(name) and not BY_CODE[option.kind].has_cost:
+            raise Problem(422, f"a {option.kind} costs nothing and pays nothing: leave "
+                               f"{name} empty or 0", field=f"body.{name}")
     if option.version != version:
         raise Problem(412, f"the option changed since you read it (it is now version "
                            f"{option.version}): GET it again; nothing was changed",

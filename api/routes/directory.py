@@ -86,7 +86,8 @@ def options_out(session: Session, options: Sequence[Option]) -> list[OptionOut]:
             wage_vnd_day=o.wage_vnd_day, duration_weeks=o.duration_weeks,
             start_date=o.start_date, women_only=bool(o.women_only),
             sign_language=bool(o.sign_language), accepts_records=bool(o.accepts_records),
-            version=o.version,
+            version=o.version, unlimited=bool(o.unlimited),
+            groups_served=[g for g in (o.groups_served or "").split(",") if g],
         )
         for o in options
     ]

@@ -28,7 +28,7 @@ MAX_TRAVEL_KM = 300.0  # farther than across the whole province
 MAX_VND = 10**12  # a bound that no income or fee reaches, so the columns never overflow
 ID_PATTERN = r"^[\w.\-]{1,64}$"  # a client or option id (no "/": it is a path segment)
 
-Kind = Literal[kind_table.CODES]
+Kind = Literal[kind_table.PLACEMENT_CODES]  # suggestions: clubs have their own list
 Lang = Literal["vi", "en"]
 ReasonCode = Literal["too_far", "not_interested", "not_eligible", "no_capacity",
                      "unreachable", "other"]

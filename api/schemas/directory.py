@@ -19,7 +19,7 @@ class OptionOut(BaseModel):
     option_id: str
     provider_id: str
     provider_name: str
-    kind: str = Field(description="training, job or livelihood.")
+    kind: str = Field(description="training, job, livelihood or club.")
     title: str
     trades: list[TradeOut]
     place_id: str
@@ -35,6 +35,10 @@ class OptionOut(BaseModel):
     sign_language: bool
     accepts_records: bool
     version: int = Field(description="Changes with every update: send it back in If-Match.")
+    unlimited: bool = Field(default=False, description="A club that takes everyone who comes: "
+                                                       "capacity counts nothing.")
+    groups_served: list[str] = Field(default_factory=list,
+                                     description="A club's: the groups it serves (empty: all).")
 
 
 class OptionPage(BaseModel):

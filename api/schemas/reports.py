@@ -20,7 +20,8 @@ class ReportValues(BaseModel):
     reached_6_months: int | None = None
     earning_6_months: int | None = None
     income_vnd_day: int | None = None
-    clubs_joined: int | None = Field(None, description="None until support clubs exist.")
+    clubs_joined: int | None = Field(None, description="Clients referred to a support club in "
+                                                       "the period; None: a hidden small cell.")
 
 
 class ReportRow(BaseModel):

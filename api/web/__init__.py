@@ -19,6 +19,7 @@ from api.web import (
     pages_audit,
     pages_auth,
     pages_client,
+    pages_clubs,
     pages_cohort,
     pages_dashboard,
     pages_provider,
@@ -28,7 +29,7 @@ from api.web import (
     pages_suggest,
 )
 
-PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router,
+PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_clubs.router, pages_suggest.router,
                 pages_dashboard.router, pages_cohort.router, pages_audit.router,
                 pages_review.router, pages_report.router, pages_provider.router,
                 pages_providers.router,

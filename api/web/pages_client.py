@@ -20,6 +20,7 @@ from api import audit
 from api.deps import SessionDep
 from api.errors import Problem
 from api.routes.clients import ClientId, create_client, name_or_id, read_client
+from api.routes.clubs import client_clubs
 from api.routes.directory import list_options, place_ids, place_name
 from api.routes.placements import add_followup, client_followups, client_placements
 from api.routes.suggestions import explain
@@ -171,8 +172,10 @@ def client_page(request: Request, session, caller, client_id: str, *, status: in
     options = option_names(session, [p.option_id for p in placements])
     context = {"client": client, "placements": placements, "followups": followups,
                "options": options, "why_not": None, "why_query": "", "followup_errors": {},
+               "clubs": client_clubs(session, caller, client_id), "club_errors": {},
+               "club_made": request.query_params.get("club") == "1",
                "created": request.query_params.get("created") == "1",
-               "today": date.today().isoformat(), "kinds": kind_table.CODES}
+               "today": date.today().isoformat(), "kinds": kind_table.PLACEMENT_CODES}
     context.update(extra)
     return render(request, "client/detail.html", caller, status=status, **context)
 

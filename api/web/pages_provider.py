@@ -31,7 +31,10 @@ from api.schemas.directory import OptionOut
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher.clock import as_utc, in_vietnam
-from matcher.store.tables import Option, OptionChange
+from matcher.store.tables import Option, OptionChange, Provider
+from matcher.vocab.kinds import BY_CODE, CLUB_CODES
+
+PROVIDER_KINDS_OF_CLUBS = frozenset(BY_CODE[k].provider_kind for k in CLUB_CODES)
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -164,7 +167,7 @@ def _edit_page(request: Request, session: Session, caller, option: OptionOut, *,
                   option=option, values=values, current=current, errors=errors or {},
                   stale_edit=stale, saved=saved, history=_history(request, session, caller,
                                                                    option.option_id),
-                  today=date.today().isoformat())
+                  today=date.today().isoformat(), has_cost=BY_CODE[option.kind].has_cost)
 
 
 def _pager(offset: int, total: int) -> dict[str, int | None]:
@@ -251,6 +254,9 @@ def _version(text: str, default: int) -> int:
 def referrals_page(request: Request, caller: PageCaller, session: SessionDep,
                    offset: Offset = 0):
     need(caller, "provider")
+    if session.scalar(select(Provider.kind).where(Provider.provider_id == caller.provider_id)) \
+            in PROVIDER_KINDS_OF_CLUBS:  # a club has members, not placements
+        return RedirectResponse("/my/club-members", status_code=303)
     page = my_referrals(session, caller, limit=PAGE, offset=offset)
     return render(request, "provider/referrals.html", caller, referrals=page.items,
                   pager=_pager(offset, page.total))

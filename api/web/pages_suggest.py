@@ -41,7 +41,7 @@ router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
 SuggestionNo = IdPath
 REASONS = ("too_far", "not_interested", "not_eligible", "no_capacity", "unreachable", "other")
-KINDS = kind_table.CODES
+KINDS = kind_table.PLACEMENT_CODES
 STATUSES = ("ongoing", "completed", "dropped")
 
 

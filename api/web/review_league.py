@@ -20,11 +20,11 @@ FLAGS = {"replicate": "replicate", "review": "review", "as expected": "as_expect
          "too few placements to say": "too_few"}
 #: The order of the flags when sorting by flag: what needs attention first.
 FLAG_ORDER = ("replicate", "review", "as_expected", "too_few")
-KINDS = kind_table.PROVIDER_KINDS
+KINDS = kind_table.PLACEMENT_PROVIDER_KINDS
 
 #: "enough": every provider with enough placements to be judged (the default view).
 FlagFilter = Literal["enough", "all", "replicate", "review", "as_expected", "too_few"]
-KindFilter = Literal[("all", *kind_table.PROVIDER_KINDS)]
+KindFilter = Literal[("all", *kind_table.PLACEMENT_PROVIDER_KINDS)]
 Sort = Literal["flag", "name", "n", "o_over_e"]
 Order = Literal["asc", "desc"]
 

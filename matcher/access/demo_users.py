@@ -34,7 +34,8 @@ def add_accounts(session: Session, password: str) -> list[str]:
     wanted: list[tuple[str, str, str | None]] = [
         (name, "social_worker", None) for name in SOCIAL_WORKERS]
     wanted += [("canbo.chuongtrinh", "programme_staff", None), ("quantri", "admin", None)]
-    for kind, name in (("training", "truong.nghe"), ("job", "doanh.nghiep")):
+    for kind, name in (("training", "truong.nghe"), ("job", "doanh.nghiep"),
+                       ("club", "cau.lac.bo")):
         provider = session.scalar(select(Option.provider_id).where(Option.kind == kind)
                                   .order_by(Option.provider_id).limit(1))
         if provider:

@@ -135,6 +135,20 @@ def choice(enum: type[StrEnum], column: str | None = None) -> Callable[[str], st
     return parse
 
 
+def choices(enum: type[StrEnum]) -> Callable[[str], str]:
+    """A ``;``-separated list of codes ("gbv_survivor; trafficking_returnee"), stored sorted
+    and comma-joined."""
+    one = choice(enum)
+
+    def parse(text: str) -> str:
+        values = sorted({one(part) for part in split_list(text)})
+        if not values:
+            raise ValueError(f"name at least one of: {', '.join(e.value for e in enum)}")
+        return ",".join(values)
+
+    return parse
+
+
 def place(text: str) -> str:
     from matcher.vocab.places import PlaceNotFound, load_place_index
 
@@ -199,9 +213,11 @@ Options = [
     Column("provider_id", identifier, required=True),
     Column("kind", choice(domain.OptionKind), required=True),
     Column("title", limited_text(300), required=True),
-    Column("trades", trades, required=True, field="trade_ids"),
+    # Required of every kind with trades, and the capacity of every kind but a club, whose
+    # empty capacity means it takes everyone who comes (option_rules, below).
+    Column("trades", trades, field="trade_ids"),
     Column("place", place, required=True, field="place_id"),
-    Column("capacity", non_negative_integer, required=True),
+    Column("capacity", non_negative_integer),
     Column("min_age", non_negative_integer),
     Column("max_age", non_negative_integer),
     Column("cost_vnd", non_negative_integer),
@@ -211,6 +227,7 @@ Options = [
     Column("sign_language", boolean),
     Column("accepts_records", boolean),
     Column("start_date", iso_date),
+    Column("groups_served", choices(domain.Group)),  # a club's; empty: everyone
 ]
 
 Placements = [
@@ -230,6 +247,38 @@ Followups = [
     Column("earning", boolean, required=True),
     Column("income_vnd_day", non_negative_integer),
 ]
+
+
+def option_rules(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """What one option row's kind asks of its other columns (matcher.vocab.kinds): each
+    problem as (column, message)."""
+    from matcher.vocab.kinds import BY_CODE
+
+    kind = BY_CODE.get(values.get("kind", ""))
+    if kind is None:
+        return []  # the kind itself was reported
+    problems: list[tuple[str, str]] = []
+    if kind.has_trades and not values.get("trade_ids"):
+        problems.append(("trades", "required value is empty"))
+    if not kind.has_trades and values.get("trade_ids"):
+        problems.append(("trades", f"a {kind.code} option has no trades: leave it empty"))
+    if kind.placement and "capacity" not in values:
+        problems.append(("capacity", "required value is empty"))
+    if kind.placement and values.get("groups_served"):
+        problems.append(("groups_served", "only a club states the groups it serves: "
+                                          "leave it empty"))
+    if not kind.has_cost:
+        for column in ("cost_vnd", "wage_vnd_day"):
+            if values.get(column):
+                problems.append((column, f"a {kind.code} costs nothing and pays nothing: "
+                                         "leave it empty or 0"))
+    return problems
+
+
+#: Checks across a row's columns, by file (after every value parsed).
+ROW_RULES: dict[str, Callable[[dict[str, Any]], list[tuple[str, str]]]] = {
+    "options": option_rules,
+}
 
 CONTRACT: dict[str, list[Column]] = {
     "providers": Providers,

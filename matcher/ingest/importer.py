@@ -262,7 +262,9 @@ def _write_options(c: _Checker, records: list[Record]) -> ImportResult:
         if lo is not None and hi is not None and lo > hi:
             c.problems.add(rec.row, "max_age", f"max_age {hi} is below min_age {lo}")
             continue
-        for pos, trade_id in enumerate(dict.fromkeys(v.pop("trade_ids"))):
+        if "capacity" not in v:  # a club that takes everyone (contract.option_rules)
+            v["capacity"], v["unlimited"] = 0, True
+        for pos, trade_id in enumerate(dict.fromkeys(v.pop("trade_ids", ()))):
             trade_rows.append({"option_id": v["option_id"], "trade_id": trade_id,
                                "position": pos})
         rows.append(v)

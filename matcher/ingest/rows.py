@@ -7,7 +7,7 @@ from typing import Any
 
 from rapidfuzz import process
 
-from matcher.ingest.contract import CONTRACT, Column
+from matcher.ingest.contract import CONTRACT, ROW_RULES, Column
 from matcher.ingest.deadline import Deadline
 from matcher.ingest.errors import Problem, TooManyProblems
 from matcher.ingest.reading import Table
@@ -94,6 +94,10 @@ def parse_records(kind: str, table: Table, problems: ProblemList,
         for column in required:
             if column.target not in values and not _reported(problems, row, column.name):
                 problems.add(row, column.name, "required value is empty")
+                ok = False
+        if ok and kind in ROW_RULES:
+            for column_name, message in ROW_RULES[kind](values):
+                problems.add(row, column_name, message)
                 ok = False
         if ok:
             records.append(Record(row, values))

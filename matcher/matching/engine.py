@@ -48,7 +48,7 @@ from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 from matcher.vocab.trades import load_trade_index
 
-KINDS = kind_table.CODES
+KINDS = kind_table.PLACEMENT_CODES
 RULE_COLUMNS = ("kind", "min_age", "max_age", "capacity", "women_only", "sign_language",
                 "accepts_records", "hazardous")
 #: Pairs within reach listed at once when scoring a cohort, and rows per model call: a

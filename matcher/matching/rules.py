@@ -81,10 +81,13 @@ def _above_max_age(c, o, d, age):
 
 def _age_rule(kind: Kind) -> Rule:
     """The law's minimum age for a kind (matcher.vocab.kinds), as a rule."""
-    def excludes(c, o, d, age):
-        return (_col(o, "kind") == kind.code) & (age < kind.age_rule.age)
+    law = kind.age_rule
+    assert law is not None
 
-    return Rule(kind.age_rule.code, kind.age_rule.vi, kind.age_rule.en, excludes)
+    def excludes(c, o, d, age):
+        return (_col(o, "kind") == kind.code) & (age < law.age)
+
+    return Rule(law.code, law.vi, law.en, excludes)
 
 
 def _minor_hazardous(c, o, d, age):
@@ -116,7 +119,7 @@ def _too_far(c, o, d, age):
 
 
 RULES: tuple[Rule, ...] = (
-    *(_age_rule(k) for k in KINDS),
+    *(_age_rule(k) for k in KINDS if k.age_rule is not None),
     Rule("labour_code_hazardous", "Dưới 18 tuổi: không được làm nghề nặng nhọc, độc hại",
          "Under 18: heavy or hazardous work is not allowed", _minor_hazardous),
     Rule("below_min_age", "Chưa đủ tuổi tối thiểu của khóa học / công việc",

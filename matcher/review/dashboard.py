@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from matcher.clock import in_vietnam, utcnow
@@ -21,11 +21,11 @@ from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
 from matcher.review.department import current_quarter, department_report
 from matcher.review.quality import decline_reasons as count_decline_reasons
-from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
+from matcher.store.tables import Client, ClubReferral, Option, OptionTrade, Placement, Provider
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 
-KINDS = kind_table.CODES
+KINDS = kind_table.PLACEMENT_CODES
 
 
 def _rate(key: str, successes: int, n: int) -> dict[str, Any]:
@@ -157,7 +157,8 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
         .join(first, (first.c.option_id == OptionTrade.option_id)
               & (first.c.pos == OptionTrade.position))).all())
     empty: dict[str, int] = {}
-    for option_id, capacity in session.execute(select(Option.option_id, Option.capacity)):
+    for option_id, capacity in session.execute(select(Option.option_id, Option.capacity)
+                                               .where(Option.kind.in_(KINDS))):
         trade = main.get(option_id, "other")
         empty[trade] = empty.get(trade, 0) + int(capacity or 0)
     filled: dict[str, int] = {}
@@ -177,6 +178,22 @@ def seats_by_trade(session: Session, top: int = 15) -> list[dict[str, Any]]:
     return kept
 
 
+def clubs_joined(session: Session) -> dict[str, Any]:
+    """The support clubs' referrals: by club and in all, how many were referred, how many
+    were checked three months on, and how many of those still attended (clubs are not
+    placements, so they are counted here and in no other figure)."""
+    checked = func.sum(case((ClubReferral.checked_on.is_not(None), 1), else_=0))
+    attending = func.sum(case((ClubReferral.attending_3m.is_(True), 1), else_=0))
+    rows = session.execute(
+        select(Option.option_id, Option.title, func.count(), checked, attending)
+        .join(ClubReferral, ClubReferral.option_id == Option.option_id)
+        .group_by(Option.option_id, Option.title).order_by(Option.option_id)).all()
+    clubs = [{"option_id": r[0], "title": r[1], "referred": int(r[2]),
+              "checked": int(r[3] or 0), "attending": int(r[4] or 0)} for r in rows]
+    total = {k: sum(c[k] for c in clubs) for k in ("referred", "checked", "attending")}
+    return {"clubs": clubs, "total": total}
+
+
 def dashboard(session: Session, review: dict[str, Any] | None, *,
               places: PlaceIndex | None = None, today: date | None = None) -> dict[str, Any]:
     """Everything the dashboard shows, in one dict; ``review`` is the stored match-quality
@@ -194,4 +211,5 @@ def dashboard(session: Session, review: dict[str, Any] | None, *,
         "calibration": calibration(review),
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
+        "clubs": clubs_joined(session),
     }

@@ -24,7 +24,8 @@ What each figure counts, in a period (a quarter, or a whole year) of Vietnam's c
   placement a failure), and those of them earning (success 1);
 * ``income_vnd_day``: the mean daily income over those earning placements whose follow-up
   recorded an income above 0 (``income_n`` of them);
-* ``clubs_joined``: None until support clubs exist (:func:`clubs_joined`).
+* ``clubs_joined``: distinct clients referred to a support club in the period
+  (:func:`clubs_joined`; the club referral is dated by the day it was made).
 
 A client's group and place are the client's own (place: the client's home unit and its
 former district). Group rows hide small cells (:func:`suppress`); place and provider rows
@@ -45,7 +46,15 @@ from sqlalchemy.orm import Session
 from matcher.clock import VIETNAM
 from matcher.outcomes.data import outcome_labels
 from matcher.review.fairness import MIN_N
-from matcher.store.tables import Client, FollowUp, Option, Placement, PlacementCheck, Provider
+from matcher.store.tables import (
+    Client,
+    ClubReferral,
+    FollowUp,
+    Option,
+    Placement,
+    PlacementCheck,
+    Provider,
+)
 from matcher.vocab import kinds
 from matcher.vocab.domain import Group
 from matcher.vocab.places import PlaceIndex, load_place_index
@@ -56,12 +65,12 @@ from matcher.vocab.places import PlaceIndex, load_place_index
 #: what is too few.
 SMALL_CELL = MIN_N
 #: The kind whose completion the report counts (a course ends; a job or a model goes on).
-COURSE = kinds.CODES[0]
-STARTED = {k: f"started_{k}" for k in kinds.CODES}
+COURSE = kinds.PLACEMENT_CODES[0]
+STARTED = {k: f"started_{k}" for k in kinds.PLACEMENT_CODES}
 COMPLETED = f"completed_{COURSE}"
 #: Counts of distinct clients, in the report's order.
 COUNTS = ("served", "referred", STARTED[COURSE], COMPLETED,
-          *(STARTED[k] for k in kinds.CODES if k != COURSE),
+          *(STARTED[k] for k in kinds.PLACEMENT_CODES if k != COURSE),
           "reached_6_months", "earning_6_months")
 #: Every figure of a row, in the report's order.
 MEASURES = (*COUNTS, "income_vnd_day", "clubs_joined")
@@ -108,16 +117,18 @@ def current_quarter(today: date) -> tuple[int, int]:
     return today.year, (today.month - 1) // 3 + 1
 
 
-def clubs_joined(session: Session, start: date, end: date) -> pd.DataFrame | None:
-    """Clients who joined a support club in the period: None while clubs do not exist.
-
-    The hook for support clubs (being added as a fourth kind elsewhere): return a frame with
-    the columns ``client_id``, ``group_code``, ``place_id`` (the client's) and, if a club has
-    one, ``provider_id``, a row per joining in the period; the report then counts it like
-    the other figures (distinct clients, by group, place and provider, and among the clients
-    served). Until then every ``clubs_joined`` is None, shown as "—".
-    """
-    return None
+def clubs_joined(session: Session, start: date, end: date) -> pd.DataFrame:
+    """The clients referred to a support club from ``start`` to ``end`` (both included), a
+    row per referral: ``client_id``, the client's ``group_code`` and ``place_id``, and the
+    club's ``provider_id``; counted like the other figures (distinct clients, by group,
+    place and provider, and among the clients served)."""
+    columns = ["client_id", "group_code", "place_id", "provider_id"]
+    rows = session.execute(
+        select(ClubReferral.client_id, Client.group_code, Client.place_id, Option.provider_id)
+        .join(Client, Client.client_id == ClubReferral.client_id)
+        .join(Option, Option.option_id == ClubReferral.option_id)
+        .where(ClubReferral.referred_on >= start, ClubReferral.referred_on <= end)).all()
+    return pd.DataFrame(rows, columns=columns)
 
 
 def department_report(session: Session, year: int, quarter: int | None = None, *,

@@ -74,7 +74,7 @@ GROUPS = ("youth_at_risk", "trafficking_returnee", "after_rehab", "after_prison"
 EDUCATION = {"none": 0.0, "primary": 1.0, "lower_secondary": 2.0, "upper_secondary": 3.0,
              "vocational": 4.0, "college": 4.5}
 DISABILITIES = ("none", "deaf", "blind", "physical", "intellectual", "psychosocial")
-KINDS = kind_table.CODES
+KINDS = kind_table.PLACEMENT_CODES
 
 _NUMERIC = ["age", "education_level", "education_missing", "female", "gender_other",
             "household_poor", "ethnic_minority", "married", "needs_women_only",

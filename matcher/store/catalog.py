@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from matcher.store.frames import frame as _frame
 from matcher.store.tables import Option, OptionTrade, Provider
+from matcher.vocab.kinds import PLACEMENT_CODES
 from matcher.vocab.trades import load_trade_index
 
 OPTION_COLUMNS = [
@@ -69,7 +70,10 @@ def options_frame(options: pd.DataFrame, option_trades: pd.DataFrame,
 
 
 def load_catalog(session: Session) -> Catalog:
+    """The options a client can be placed in: every kind but the clubs, which are joined
+    beside a placement and read on their own (matcher.matching.clubs)."""
     options = _frame(session, select(*(getattr(Option, c) for c in OPTION_COLUMNS))
+                     .where(Option.kind.in_(PLACEMENT_CODES))
                      .order_by(Option.option_id), OPTION_COLUMNS)
     links = _frame(session, select(OptionTrade.option_id, OptionTrade.trade_id,
                                    OptionTrade.position), ["option_id", "trade_id", "position"])

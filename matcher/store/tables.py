@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -87,6 +88,10 @@ class Option(Base):
     sign_language: Mapped[bool] = mapped_column(Boolean, default=False)
     accepts_records: Mapped[bool] = mapped_column(Boolean, default=False)
     start_date: Mapped[date | None] = mapped_column(Date)
+    # A club's: the groups it serves (sorted codes, comma-joined; empty: everyone), and
+    # whether it takes everyone who comes (then capacity counts nothing and stays 0).
+    groups_served: Mapped[str | None] = mapped_column(String(300))
+    unlimited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Optimistic concurrency for capacity updates (If-Match in the API).
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(
@@ -244,6 +249,27 @@ class PlacementCheck(Base):
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+
+
+class ClubReferral(Base):
+    """A client referred to a support club, with consent (matcher.matching.clubs); not a
+    placement: nothing learns from it, plans it or prices it. Its outcome is whether the
+    client is still attending three months after joining, as the social worker checked."""
+
+    __tablename__ = "club_referrals"
+    __table_args__ = (
+        UniqueConstraint("client_id", "option_id", name="uq_club_referrals_client_club"),
+    )
+
+    referral_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.client_id"), index=True)
+    option_id: Mapped[str] = mapped_column(ForeignKey("options.option_id"), index=True)
+    referred_on: Mapped[date] = mapped_column(Date)
+    referred_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    # Whether the client was attending at the three-month check, and when it was made.
+    attending_3m: Mapped[bool | None] = mapped_column(Boolean)
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 class FollowUp(Base):
     """The status of a client who was not placed, for comparison with those who were."""

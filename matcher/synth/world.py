@@ -15,6 +15,7 @@ import pandas as pd
 
 from . import truth as T
 from .catalogue import Places, Trades, load_places, load_trades
+from .clubs import club_frames
 from .history import FOLLOW_UP_DAYS, KIND_PREFERENCE, POLICY, make_events, select_placed
 from .population import DISABILITY, EDUCATION, People, make_people, numbered
 from .supply import PROVIDER_KINDS, Supply, local_supply, make_supply, trade_demand
@@ -31,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "options": (
         "option_id", "provider_id", "kind", "title", "trades", "place", "capacity", "min_age",
         "max_age", "cost_vnd", "wage_vnd_day", "duration_weeks", "women_only", "sign_language",
-        "accepts_records", "start_date",
+        "accepts_records", "start_date", "groups_served",
     ),
     "placements": (
         "placement_id", "client_id", "option_id", "start_date", "status", "success",
@@ -46,7 +47,11 @@ EVENT_SURPLUS = 1.04  # events drawn beyond n_placements, for those that find no
 
 @dataclass
 class World:
-    """The five contract files as text frames ("" for unknown) and the ground truth."""
+    """The five contract files as text frames ("" for unknown) and the ground truth.
+
+    ``providers`` and ``options`` are the placements' (the truth speaks of them); the clubs
+    (not placements, matcher.synth.clubs) are kept apart and join them in :meth:`frames`.
+    """
 
     clients: pd.DataFrame
     providers: pd.DataFrame
@@ -54,9 +59,17 @@ class World:
     placements: pd.DataFrame
     followups: pd.DataFrame
     truth: dict = field(repr=False)
+    club_providers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    clubs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in COLUMNS}
+        """The five files, clubs included."""
+        out = {name: getattr(self, name) for name in COLUMNS}
+        if not self.clubs.empty:
+            out["providers"] = pd.concat([self.providers, self.club_providers],
+                                         ignore_index=True)
+            out["options"] = pd.concat([self.options, self.clubs], ignore_index=True)
+        return out
 
 
 # --- text helpers ---------------------------------------------------------------------------
@@ -166,6 +179,7 @@ def options_frame(rng: np.random.Generator, supply: Supply, places: Places,
         "sign_language": _flag_text(supply.sign_language),
         "accepts_records": _flag_text(supply.accepts_records),
         "start_date": _date_text(supply.start),
+        "groups_served": "",
     })
 
 
@@ -341,6 +355,7 @@ def build_world(
     hidden_confounding: float = 0.0,
     exploration: float = 0.12,
     as_of: str = AS_OF,
+    clubs: bool = True,
 ) -> World:
     """The synthetic world; the same arguments give the same world, byte for byte.
 
@@ -350,7 +365,8 @@ def build_world(
     expectation); ``placement_effect`` is the true average effect of placement on the placed;
     ``confounding`` scales how much easier clients are placed more often and sent to better
     providers (0: no confounding); ``hidden_confounding`` lets the unobserved ability drive
-    who is placed; ``exploration`` is the share of choices made off the status quo.
+    who is placed; ``exploration`` is the share of choices made off the status quo;
+    ``clubs`` adds the support clubs (matcher.synth.clubs), which are not placements.
     """
     params = {
         "seed": seed, "n_clients": n_clients, "n_trainers": n_trainers,
@@ -419,8 +435,11 @@ def build_world(
         "explored_share": round(float(events.explored.mean()), 4) if len(client) else 0.0,
         "events_without_eligible_option": events.failed,
     }
-    return World(clients=clients, providers=providers, options=options,
-                 placements=placements, followups=followups, truth=truth)
+    world = World(clients=clients, providers=providers, options=options,
+                  placements=placements, followups=followups, truth=truth)
+    if clubs:
+        world.club_providers, world.clubs = club_frames(seed)
+    return world
 
 
 def _followups(rng: np.random.Generator, truth: dict, ca: T.ClientArrays, people: People,
@@ -474,7 +493,13 @@ def read_world(in_dir: str | Path) -> World:
     frames = {name: pd.read_csv(src / f"{name}.csv", dtype=str, keep_default_na=False,
                                 encoding="utf-8-sig").astype(str) for name in COLUMNS}
     truth = json.loads((src / "truth.json").read_text(encoding="utf-8"))
-    return World(truth=truth, **frames)
+    club = frames["options"]["kind"].eq("club")
+    club_provider = frames["providers"]["kind"].eq("club")
+    clubs, club_providers = frames["options"][club], frames["providers"][club_provider]
+    frames["options"] = frames["options"][~club].reset_index(drop=True)
+    frames["providers"] = frames["providers"][~club_provider].reset_index(drop=True)
+    return World(truth=truth, club_providers=club_providers.reset_index(drop=True),
+                 clubs=clubs.reset_index(drop=True), **frames)
 
 
 def main(argv: list[str] | None = None) -> int:

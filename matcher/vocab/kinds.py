@@ -1,7 +1,11 @@
 """The option kinds, in one table that every other part reads.
 
 A kind is what a client is placed in: a course (``training``), a job (``job``) or a
-livelihood model with a start-up grant or loan (``livelihood``). Each row says its code and
+livelihood model with a start-up grant or loan (``livelihood``); or what a client joins beside
+a placement: a support club (``club``: peer groups after drug rehabilitation, against
+trafficking, of deaf people, of women), which is not a placement (``placement`` False): the
+outcome model, the cohort plan, the seat prices and the review never see it, and it is
+suggested on its own short list (matcher.matching.clubs). Each row says its code and
 its provider kind; its words in both languages (the pages' catalogues take them from here:
 ``enum.kind.<code>``, ``enum.provider_kind.<provider kind>``; the suggestions' reasons say
 its seat, its participants and its cost with them); the law's age for it (one eligibility
@@ -38,12 +42,18 @@ class Kind:
     participants_en: str
     cost_vi: str  # what its cost_vnd is
     cost_en: str
-    age_rule: AgeRule
+    age_rule: AgeRule | None  # None: no law sets an age for it (a club's own ages apply)
     #: The minimum age when the option states none (the Labour Code's 15; contracts: 18).
     default_min_age: int
     #: A job's area is its workplace's; a course's and a livelihood model's the client's home.
     area_is_workplace: bool
-    success: str  # how success six months after the start is judged, in English
+    success: str  # how success is judged, in English
+    #: A placement: learned from, planned, priced and reviewed. A club is joined beside one.
+    placement: bool = True
+    #: What an option of this kind is about: its trades (a club has none).
+    has_trades: bool = True
+    #: Whether it may cost the client (a club never does) or pay a wage (a job).
+    has_cost: bool = True
 
 
 KINDS: tuple[Kind, ...] = (
@@ -67,10 +77,21 @@ KINDS: tuple[Kind, ...] = (
                  "Under 18: start-up grants and loans are for adults"),
          default_min_age=18, area_is_workplace=False,
          success="earning a stable living from the model six months after the grant"),
+    Kind("club", "club", "Câu lạc bộ", "Support club", "câu lạc bộ", "club",
+         "chỗ", "place", "thành viên", "members", "Phí", "Fee",
+         None, default_min_age=0, area_is_workplace=False,
+         success="attending the club three months after joining",
+         placement=False, has_trades=False, has_cost=False),
 )
 
 CODES: tuple[str, ...] = tuple(k.code for k in KINDS)
+#: The kinds a client is placed in (every kind but the clubs).
+PLACEMENT_CODES: tuple[str, ...] = tuple(k.code for k in KINDS if k.placement)
+CLUB_CODES: tuple[str, ...] = tuple(k.code for k in KINDS if not k.placement)
 PROVIDER_KINDS: tuple[str, ...] = tuple(dict.fromkeys(k.provider_kind for k in KINDS))
+#: The kinds of provider whose options are placements (the review's provider league).
+PLACEMENT_PROVIDER_KINDS: tuple[str, ...] = tuple(dict.fromkeys(
+    k.provider_kind for k in KINDS if k.placement))
 BY_CODE: dict[str, Kind] = {k.code: k for k in KINDS}
 
 
@@ -90,5 +111,7 @@ def catalogue_words(lang: str) -> dict[str, str]:
     return words
 
 
-__all__ = ["BY_CODE", "CODES", "KINDS", "PROVIDER_KINDS", "AgeRule", "Kind",
+__all__ = ["BY_CODE", "CLUB_CODES", "CODES", "KINDS", "PLACEMENT_CODES",
+           "PLACEMENT_PROVIDER_KINDS", "PROVIDER_KINDS",
+           "AgeRule", "Kind",
            "catalogue_words", "provider_kind"]

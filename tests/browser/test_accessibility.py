@@ -57,6 +57,7 @@ def test_social_worker_pages_have_no_serious_accessibility_violations(open_page,
                            "/staff/accounts", "/staff/providers/duplicates", "/staff/report",
                            "/account/password")),
     ("truong.nghe", ("/my/options", "/my/referrals")),
+    ("cau.lac.bo", ("/my/club-members", "/my/options")),
     ("quantri", ("/admin", "/admin/accounts")),
 ])
 def test_staff_and_provider_pages_have_no_serious_accessibility_violations(open_page, username,

@@ -18,7 +18,7 @@ from matcher.review.department import (
     suppress,
 )
 from matcher.store.db import transaction
-from matcher.store.tables import Client, FollowUp, Option, Placement, Provider
+from matcher.store.tables import Client, ClubReferral, FollowUp, Option, Placement, Provider
 from matcher.vocab.places import load_place_index
 from matcher.vocab.text import fold
 
@@ -96,7 +96,7 @@ def records(engine):
 
 def _values(**given) -> dict:
     out = dict.fromkeys(COUNTS, 0)
-    out.update(income_vnd_day=None, clubs_joined=None)
+    out.update(income_vnd_day=None, clubs_joined=0)
     out.update(given)
     return out
 
@@ -225,28 +225,29 @@ def test_periods_are_calendar_quarters_and_years():
 
 
 @pytest.mark.db
-def test_clubs_joined_is_a_dash_until_the_hook_returns_members(records, monkeypatch):
-    """Support clubs do not exist yet: the hook (clubs_joined) is stood in for here by what
-    it will return, to show the report counts it like every other figure."""
-    import pandas as pd
-
-    from matcher.review import department
-
+def test_clubs_joined_counts_the_club_referrals_of_the_period(records):
+    """A support club's referrals are counted like every other figure: distinct clients, by
+    group, place and the club's provider; a client referred twice is one."""
     with transaction(records) as s:
         before = department_report(s, 2025, 2)
-    assert before.total["values"]["clubs_joined"] is None
-    assert all(r["values"]["clubs_joined"] is None for r in before.by_provider)
-
-    joined = pd.DataFrame({"client_id": ["C4", "C6", "C6"],
-                           "group_code": ["disabled", "youth_at_risk", "youth_at_risk"],
-                           "place_id": [UONG_BI, HA_TU, HA_TU],
-                           "provider_id": ["PC", "PC", "PC"]})
-    monkeypatch.setattr(department, "clubs_joined", lambda session, start, end: joined)
+        assert before.total["values"]["clubs_joined"] == 0
+        s.add(Provider(provider_id="PCLUB", name="CLB C", name_folded="clb c", kind="club",
+                       place_id=HA_TU))
+        s.flush()
+        for oid in ("OC1", "OC2"):
+            s.add(Option(option_id=oid, provider_id="PCLUB", kind="club", title=f"CLB {oid}",
+                         place_id=HA_TU, capacity=0, unlimited=True))
+        s.flush()
+        for rid, cid, oid, day in (("R1", "C4", "OC1", date(2025, 4, 2)),
+                                   ("R2", "C6", "OC1", date(2025, 5, 2)),
+                                   ("R3", "C6", "OC2", date(2025, 6, 30)),
+                                   ("R4", "C1", "OC2", date(2025, 7, 1))):  # next quarter
+            s.add(ClubReferral(referral_id=rid, client_id=cid, option_id=oid, referred_on=day))
     with transaction(records) as s:
         after = department_report(s, 2025, 2)
     assert after.total["values"]["clubs_joined"] == 2  # C6 twice is one client
     assert after.total["values"]["served"] == before.total["values"]["served"] + 1  # C6
-    assert {r["provider_id"]: r["values"]["clubs_joined"] for r in after.by_provider}["PC"] == 2
+    assert {r["provider_id"]: r["values"]["clubs_joined"] for r in after.by_provider}["PCLUB"] == 2
     groups = {r["group"]: r for r in after.by_group}
     assert groups["youth_at_risk"]["values"]["clubs_joined"] is None  # 1 client: hidden
     assert "clubs_joined" in groups["youth_at_risk"]["suppressed"]

@@ -26,6 +26,7 @@ from matcher.review import dashboard as D
 from matcher.store.db import transaction
 from matcher.store.tables import (
     Client,
+    ClubReferral,
     Decision,
     Option,
     OptionTrade,
@@ -182,6 +183,33 @@ def test_seats_by_trade_filled_is_ongoing_empty_is_capacity_by_main_trade(small)
     assert rows["hairdressing"] == {"key": "hairdressing", "filled": 1, "empty": 2}
     assert top1 == [{"key": "sewing", "filled": 1, "empty": 12},
                     {"key": "other", "filled": 1, "empty": 2}]
+
+
+def test_clubs_are_counted_apart_and_in_no_placement_figure(small):
+    with transaction(small) as s:
+        before = (D.placements_by_month(s), D.success_by_group(s), D.seats_by_trade(s))
+        s.add(Provider(provider_id="PC", name="CLB C", name_folded="clb c", kind="club",
+                       place_id=HA_LONG))
+        s.flush()
+        s.add(Option(option_id="OC", provider_id="PC", kind="club", title="Sinh hoạt CLB C",
+                     place_id=HA_LONG, capacity=9, groups_served="disabled"))
+        s.flush()
+        s.add_all([
+            ClubReferral(referral_id="R1", client_id="C1", option_id="OC",
+                         referred_on=date(2024, 1, 2), attending_3m=True,
+                         checked_on=date(2024, 4, 2)),
+            ClubReferral(referral_id="R2", client_id="C2", option_id="OC",
+                         referred_on=date(2024, 1, 2), attending_3m=False,
+                         checked_on=date(2024, 4, 2)),
+            ClubReferral(referral_id="R3", client_id="C3", option_id="OC",
+                         referred_on=date(2024, 6, 2))])
+    with transaction(small) as s:
+        assert D.clubs_joined(s) == {
+            "clubs": [{"option_id": "OC", "title": "Sinh hoạt CLB C", "referred": 3,
+                       "checked": 2, "attending": 1}],
+            "total": {"referred": 3, "checked": 2, "attending": 1}}
+        # A club's places are not a trade's empty seats; its members are no placements.
+        assert (D.placements_by_month(s), D.success_by_group(s), D.seats_by_trade(s)) == before
 
 
 def test_calibration_bins_cover_every_known_outcome(small, tmp_path):
