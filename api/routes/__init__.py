@@ -12,6 +12,7 @@ from api.routes import (
     placements,
     plans,
     provider_merges,
+    referral_answers,
     referrals,
     review,
     suggestions,
@@ -20,6 +21,7 @@ from api.routes import (
 
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
-    plans.router, directory.router, capacity.router, referrals.router, imports.router,
+    plans.router, directory.router, capacity.router, referrals.router,
+    referral_answers.router, imports.router,
     provider_merges.router, model.router, review.router, audit_log.router, users.router,
 ]

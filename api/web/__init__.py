@@ -23,13 +23,15 @@ from api.web import (
     pages_dashboard,
     pages_provider,
     pages_providers,
+    pages_referral,
     pages_review,
     pages_suggest,
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router,
                 pages_dashboard.router, pages_cohort.router, pages_audit.router,
-                pages_review.router, pages_provider.router, pages_providers.router,
+                pages_review.router, pages_provider.router, pages_referral.router,
+                pages_providers.router,
                 pages_account.router,
                 pages_admin.router]
 

@@ -60,7 +60,8 @@ def placements_by_month(session: Session) -> list[dict[str, Any]]:
     "job": n, "livelihood": n, "total": n}]``, every month from the first to the last."""
     rows = session.execute(
         select(Placement.start_date, Option.kind)
-        .join(Option, Option.option_id == Placement.option_id)).all()
+        .join(Option, Option.option_id == Placement.option_id)
+        .where(Placement.status != "not_started")).all()  # declined, never came: no start
     if not rows:
         return []
     frame = pd.DataFrame(rows, columns=["start_date", "kind"])

@@ -85,6 +85,8 @@ TABLE = [
     ("my.option.update.other_provider", "PATCH", "/v1/my/options/{other_option}",
      {"capacity": 1}, cells(403, 403, 404, 403)),
     ("my.referrals", "GET", "/v1/my/referrals", None, cells(403, 403, 200, 403)),
+    ("my.referral.answer.missing", "POST", "/v1/my/referrals/NO-SUCH/answer",
+     {"answer": "accepted"}, cells(403, 403, 404, 403)),
     ("imports", "POST", "/v1/imports/{kind}", None, cells(403, 422, 403, 403)),
     ("imports.catalogue", "POST", "/v1/imports/options", None, cells(403, 422, 403, 422)),
     ("model", "GET", "/v1/model", None, cells(200, 200, 403, 200)),

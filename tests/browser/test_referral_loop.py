@@ -1,0 +1,35 @@
+"""The closed referral loop in Chromium, on a 360 px phone and by keyboard alone: a
+provider declines a referral, its seat is back at once."""
+
+from __future__ import annotations
+
+from api.web import i18n
+from tests.api.referral_world import referred, seat_chain, seats
+from tests.browser.conftest import shot
+
+PROVIDER = "truong.nghe"
+VI = i18n.catalogue("vi")
+
+
+def test_a_provider_declines_by_keyboard_on_a_phone_and_the_seat_is_back(open_page, web):
+    world = referred(web)
+    pid, option_id = world["placements"][0], world["option_id"]
+    assert seats(web.db_url, option_id) == 0
+    page = open_page(PROVIDER, phone=True)
+    page.goto(f"/my/referrals/{pid}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the referral page is {width} px wide on a 360 px phone"
+    # Keyboard only: into the choices, one down (accept -> "no seats left"), on to the button.
+    page.get_by_label(VI["referral.choice.accepted"]).focus()
+    page.keyboard.press("ArrowDown")
+    assert page.get_by_label(VI["referral.choice.full"]).is_checked()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-reason_text"
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#answered").is_visible()
+    assert VI["referral.decline.full"] in page.locator("#answer-given").inner_text()
+    shot(page, "provider-referral-declined-phone")
+    assert seats(web.db_url, option_id) == 1
+    assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
