@@ -9,6 +9,7 @@ from api.routes import (
     health,
     imports,
     model,
+    placement_reports,
     placements,
     plans,
     provider_merges,
@@ -22,6 +23,7 @@ from api.routes import (
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     plans.router, directory.router, capacity.router, referrals.router,
-    referral_answers.router, imports.router,
+    referral_answers.router, placement_reports.provider_router,
+    placement_reports.worker_router, imports.router,
     provider_merges.router, model.router, review.router, audit_log.router, users.router,
 ]

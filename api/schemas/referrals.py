@@ -7,7 +7,7 @@ Group, notes, history, other placements, caseworker and income are never part of
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -73,3 +73,37 @@ class AnswerOut(BaseModel):
     reason_code: str | None
     status: str = Field(description="The placement's status after the answer.")
     seat_released: bool
+
+
+ReportKind = Literal["started", "attending_1m", "attending_3m", "no_show", "dropped",
+                     "completed", "hired"]
+DropReason = Literal["moved", "health", "family", "work_elsewhere", "lost_contact", "conduct",
+                     "other"]
+
+
+class ReportIn(BaseModel):
+    """What happened, on which day. reason_code is for dropped only, certificate for completed
+    only, wage_vnd_day for hired only (and required there)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ReportKind
+    reported_on: date = Field(description="The day it happened: not before the referral, "
+                                          "not in the future.")
+    reason_code: DropReason | None = Field(default=None, description="dropped: why")
+    certificate: bool | None = Field(default=None, description="completed: a certificate?")
+    wage_vnd_day: int | None = Field(default=None, description="hired: the daily wage in VND, "
+                                     "0 to the ceiling (matcher.vocab.referrals)")
+
+
+class ReportOut(BaseModel):
+    report_id: int
+    placement_id: str
+    kind: str
+    reported_on: date
+    source: str
+    reason_code: str | None
+    certificate: bool | None
+    wage_vnd_day: int | None
+    created_at: datetime
+    seat_released: bool = False

@@ -278,6 +278,8 @@ class PlacementReport(Base):
                         name="ck_placement_reports_source"),
         CheckConstraint("wage_vnd_day IS NULL OR wage_vnd_day >= 0",
                         name="ck_placement_reports_wage"),
+        # One report of each kind from each source: a second is refused, even a concurrent one.
+        UniqueConstraint("placement_id", "kind", "source", name="uq_placement_reports"),
     )
 
     report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -33,3 +33,32 @@ def test_a_provider_declines_by_keyboard_on_a_phone_and_the_seat_is_back(open_pa
     shot(page, "provider-referral-declined-phone")
     assert seats(web.db_url, option_id) == 1
     assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
+
+
+def test_a_provider_reports_a_hire_with_a_wage(open_page, web, db):
+    from sqlalchemy import select
+
+    from matcher.store.tables import PlacementReport
+
+    world = referred(web, kind="job")
+    pid = world["placements"][0]
+    page = open_page(PROVIDER, phone=True)
+    page.goto(f"/my/referrals/{pid}")
+    page.get_by_label(VI["referral.reports.kind"]).select_option("hired")
+    page.get_by_label(VI["referral.reports.wage"]).fill("5.000.000")  # a slip: over the ceiling
+    with page.expect_navigation():
+        page.get_by_role("button", name=VI["referral.reports.send"]).click()
+    assert page.locator("#r-wage_vnd_day-error").is_visible()
+    assert page.get_by_label(VI["referral.reports.wage"]).input_value() == "5.000.000"
+    page.get_by_label(VI["referral.reports.wage"]).fill("150.000")
+    with page.expect_navigation():
+        page.get_by_label(VI["referral.reports.wage"]).press("Enter")
+    assert page.locator("#reported").is_visible()
+    assert "150.000" in page.locator("table.reports").inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the referral page is {width} px wide on a 360 px phone"
+    shot(page, "provider-referral-hired-phone")
+    with db.connect() as conn:
+        row = conn.execute(select(PlacementReport.kind, PlacementReport.wage_vnd_day)
+                           .where(PlacementReport.placement_id == pid)).one()
+    assert tuple(row) == ("hired", 150_000)

@@ -59,6 +59,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["placement_id"], ["placements.placement_id"]),
         sa.ForeignKeyConstraint(["user_id"], ["users.user_id"]),
         sa.PrimaryKeyConstraint("report_id"),
+        sa.UniqueConstraint("placement_id", "kind", "source", name="uq_placement_reports"),
     )
     op.create_index("ix_placement_reports_placement_id", "placement_reports",
                     ["placement_id"])
