@@ -17,6 +17,7 @@ from api.routes import (
     referrals,
     review,
     suggestions,
+    tasks,
     users,
 )
 
@@ -24,6 +25,6 @@ ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     plans.router, directory.router, capacity.router, referrals.router,
     referral_answers.router, placement_reports.provider_router,
-    placement_reports.worker_router, imports.router,
+    placement_reports.worker_router, tasks.router, imports.router,
     provider_merges.router, model.router, review.router, audit_log.router, users.router,
 ]

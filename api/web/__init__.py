@@ -26,9 +26,11 @@ from api.web import (
     pages_referral,
     pages_review,
     pages_suggest,
+    pages_tasks,
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_suggest.router,
+                pages_tasks.router,
                 pages_dashboard.router, pages_cohort.router, pages_audit.router,
                 pages_review.router, pages_provider.router, pages_referral.router,
                 pages_providers.router,

@@ -52,6 +52,7 @@ TABLE = [
     ("decisions", "POST", "/v1/suggestions/{suggestion}/decisions",
      {"option_id": "NO-SUCH", "decision": "accepted"}, cells(422, 403, 403, 403)),
     ("placements.list", "GET", "/v1/placements", None, cells(200, 200, 403, 403)),
+    ("tasks", "GET", "/v1/tasks", None, cells(200, 403, 403, 403)),
     ("placements.read.missing", "GET", "/v1/placements/NO-SUCH", None,
      cells(404, 404, 403, 403)),
     ("placements.outcome.missing", "POST", "/v1/placements/NO-SUCH/outcome",

@@ -1,10 +1,13 @@
 """The closed referral loop in Chromium, on a 360 px phone and by keyboard alone: a
-provider declines a referral, its seat is back at once."""
+provider declines a referral, its seat is back at once and the client is on the social
+worker's tasks; a provider reports a hire with a wage."""
 
 from __future__ import annotations
 
 from api.web import i18n
+from tests.api.fixtures import new_account
 from tests.api.referral_world import referred, seat_chain, seats
+from tests.api.server import TEST_PASSWORD
 from tests.browser.conftest import shot
 
 PROVIDER = "truong.nghe"
@@ -12,7 +15,8 @@ VI = i18n.catalogue("vi")
 
 
 def test_a_provider_declines_by_keyboard_on_a_phone_and_the_seat_is_back(open_page, web):
-    world = referred(web)
+    worker = new_account(web, "social_worker", TEST_PASSWORD, prefix="loop")["username"]
+    world = referred(web, social_worker=worker)
     pid, option_id = world["placements"][0], world["option_id"]
     assert seats(web.db_url, option_id) == 0
     page = open_page(PROVIDER, phone=True)
@@ -33,6 +37,15 @@ def test_a_provider_declines_by_keyboard_on_a_phone_and_the_seat_is_back(open_pa
     shot(page, "provider-referral-declined-phone")
     assert seats(web.db_url, option_id) == 1
     assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
+    # The social worker signs in: the count on the first page, the client on the tasks.
+    social = open_page(worker)
+    social.locator("#task-counts a").click()
+    social.wait_for_url("**/tasks")
+    item = social.locator("section[aria-labelledby=returned] li")
+    assert item.count() == 1
+    assert world["clients"][0] in item.inner_text()
+    assert VI["referral.decline.full"] in item.inner_text()
+    shot(social, "social-worker-tasks")
 
 
 def test_a_provider_reports_a_hire_with_a_wage(open_page, web, db):
@@ -62,3 +75,4 @@ def test_a_provider_reports_a_hire_with_a_wage(open_page, web, db):
         row = conn.execute(select(PlacementReport.kind, PlacementReport.wage_vnd_day)
                            .where(PlacementReport.placement_id == pid)).one()
     assert tuple(row) == ("hired", 150_000)
+
