@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
+from matcher.review.funnel import MIN_CELL as FUNNEL_MIN_CELL
+from matcher.review.funnel import area_of, funnel
 from matcher.review.quality import decline_reasons as count_decline_reasons
 from matcher.store.tables import Client, Option, OptionTrade, Placement, Provider
 from matcher.vocab import kinds as kind_table
@@ -89,14 +91,8 @@ def success_by_place(session: Session, places: PlaceIndex | None = None) -> list
     if frame.empty:
         return []
     places = places or load_place_index()
-
-    def area(place_id: str) -> str:
-        if place_id not in places:
-            return place_id
-        district = places.get(place_id).former_district
-        return district.split(";")[0].strip() or place_id
-
-    return _rates_by(frame.assign(area=frame["place_id"].map(area)), "area")
+    return _rates_by(frame.assign(area=frame["place_id"].map(lambda p: area_of(places, p))),
+                     "area")
 
 
 def success_by_provider(session: Session, top: int = 10) -> list[dict[str, Any]]:
@@ -188,4 +184,16 @@ def dashboard(session: Session, review: dict[str, Any] | None, *,
         "calibration": calibration(review),
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
+        "funnel": _named_funnel(session, places),
+        "funnel_min_cell": FUNNEL_MIN_CELL,
     }
+
+
+def _named_funnel(session: Session, places: PlaceIndex) -> dict[str, list[dict[str, Any]]]:
+    """The funnel (matcher.review.funnel) with each provider row's ``name``."""
+    out = funnel(session, places=places)
+    ids = [r["key"] for r in out["provider"]]
+    names = dict(session.execute(select(Provider.provider_id, Provider.name)
+                                 .where(Provider.provider_id.in_(ids))).all()) if ids else {}
+    out["provider"] = [{**r, "name": names.get(r["key"], r["key"])} for r in out["provider"]]
+    return out
