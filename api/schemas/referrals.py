@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.clients import no_nul
-from matcher.vocab.referrals import REASON_TEXT_MAX
+from matcher.vocab.referrals import REASON_TEXT_MAX, WAGE_CEILING_VND_DAY
 
 
 class SharedClient(BaseModel):
@@ -92,8 +92,9 @@ class ReportIn(BaseModel):
                                           "not in the future.")
     reason_code: DropReason | None = Field(default=None, description="dropped: why")
     certificate: bool | None = Field(default=None, description="completed: a certificate?")
-    wage_vnd_day: int | None = Field(default=None, description="hired: the daily wage in VND, "
-                                     "0 to the ceiling (matcher.vocab.referrals)")
+    wage_vnd_day: int | None = Field(default=None, ge=0, le=WAGE_CEILING_VND_DAY,
+                                     description="hired: the daily wage in VND, 0 to "
+                                     f"{WAGE_CEILING_VND_DAY:,} (matcher.vocab.referrals)")
 
 
 class ReportOut(BaseModel):
