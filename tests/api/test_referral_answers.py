@@ -105,3 +105,40 @@ def test_another_providers_referral_is_not_found(api, db):
     with db.connect() as conn:
         assert conn.scalar(select(ReferralAnswer.placement_id)
                            .where(ReferralAnswer.placement_id == pid)) is None
+
+
+def test_a_declined_client_is_waiting_again_for_the_seat_prices(api, db):
+    """The waiting list the seat prices read (matcher.pricing.demand) takes the client back."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from matcher.pricing.demand import read_demand
+
+    world = referred(api, n=2)
+    declined, kept = world["clients"]
+
+    def waiting() -> set[str]:
+        with Session(db) as s:
+            demand = read_demand(s, on=date.today(), horizon_days=90, waiting_days=730,
+                                 samples=1)
+        return set(demand.waiting["client_id"])
+
+    assert not {declined, kept} & waiting()
+    assert _answer(api, world["placements"][0],
+                   {"answer": "declined", "reason_code": "full"}).status_code == 201
+    assert _answer(api, world["placements"][1], {"answer": "accepted"}).status_code == 201
+    now = waiting()
+    assert declined in now and kept not in now
+
+
+def test_a_referral_ended_unstarted_is_no_outcome_to_learn_from():
+    """Declined or never came: not a failure of the client's (a drop-out is)."""
+    import pandas as pd
+
+    from matcher.outcomes.data import outcome_labels
+
+    mask, y = outcome_labels(pd.DataFrame({"status": ["not_started", "dropped", "completed"],
+                                           "success": [None, None, True]}))
+    assert list(mask) == [False, True, True]
+    assert list(y) == [0, 1]
