@@ -38,14 +38,16 @@ def test_a_provider_declines_by_keyboard_on_a_phone_and_the_seat_is_back(open_pa
     assert seats(web.db_url, option_id) == 1
     assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
     # The social worker signs in: the count on the first page, the client on the tasks.
-    social = open_page(worker)
+    social = open_page(worker, phone=True)
     social.locator("#task-counts a").click()
     social.wait_for_url("**/tasks")
     item = social.locator("section[aria-labelledby=returned] li")
     assert item.count() == 1
     assert world["clients"][0] in item.inner_text()
     assert VI["referral.decline.full"] in item.inner_text()
-    shot(social, "social-worker-tasks")
+    width = social.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the task list is {width} px wide on a 360 px phone"
+    shot(social, "social-worker-tasks-phone")
 
 
 def test_a_provider_reports_a_hire_with_a_wage(open_page, web, db):
