@@ -5,7 +5,8 @@
 - unanswered: referrals still ongoing that their provider has not answered after
   ``answer_days`` days: call the provider.
 - follow-ups: placements 3 or 6 months after their start with no follow-up of that month
-  recorded; due within ``FOLLOWUP_GRACE_DAYS`` of that day, overdue after.
+  recorded (nor any follow-up on or after that day, nor, at 6 months, a known outcome);
+  due within ``FOLLOWUP_GRACE_DAYS`` of that day, overdue after.
 
 Each list is bounded (``LIMIT``, oldest first) and comes with its full count. Codes and ids
 only; the page turns them into words.
@@ -100,7 +101,7 @@ def _followups(session: Session, caseworker_id: int,
     earliest = today - min(DUE_AFTER.values())
     rows = session.execute(
         select(Placement.placement_id, Placement.client_id, Placement.option_id, Option.title,
-               Placement.start_date)
+               Placement.start_date, Placement.followed_up_on, Placement.success)
         .join(Client, Client.client_id == Placement.client_id)
         .join(Option, Option.option_id == Placement.option_id)
         .where(Client.caseworker_id == caseworker_id,
@@ -119,6 +120,11 @@ def _followups(session: Session, caseworker_id: int,
         for months, after in DUE_AFTER.items():
             day = r.start_date + after
             if day > today or (r.placement_id, months) in done:
+                continue
+            # A follow-up recorded on or after the day (an imported placement's, which has
+            # no checks), or the 6-month outcome known, covers it.
+            if (r.followed_up_on is not None and r.followed_up_on >= day) or \
+                    (months == 6 and r.success is not None):
                 continue
             item = {"client_id": r.client_id, "placement_id": r.placement_id,
                     "option_id": r.option_id, "option_title": r.title, "months": months,

@@ -28,8 +28,8 @@ def test_each_task_appears_when_due_and_goes_when_done(api, db):
     worker = new_account(api, "social_worker", TEST_PASSWORD, prefix="tasks")["username"]
     assert _tasks(api, worker)["counts"] == {"returned": 0, "unanswered": 0,
                                              "followups_due": 0, "followups_overdue": 0}
-    world = referred(api, n=5, social_worker=worker)
-    declined, no_show, unanswered, due, overdue = world["placements"]
+    world = referred(api, n=6, social_worker=worker)
+    declined, no_show, unanswered, due, overdue, imported = world["placements"]
     with api.client("truong.nghe") as p:
         assert p.post(f"/v1/my/referrals/{declined}/answer",
                       json={"answer": "declined", "reason_code": "not_suitable"}
@@ -44,10 +44,13 @@ def test_each_task_appears_when_due_and_goes_when_done(api, db):
     with db.begin() as conn:
         conn.execute(update(Placement).where(Placement.placement_id == unanswered).values(
             created_at=datetime.now(UTC) - timedelta(days=8)))
-        for pid, days in ((due, 100), (overdue, 130)):
+        for pid, days in ((due, 100), (overdue, 130), (imported, 400)):
             conn.execute(update(Placement).where(Placement.placement_id == pid).values(
                 start_date=today - timedelta(days=days),
                 created_at=datetime.now(UTC) - timedelta(days=days + 5)))
+        # As imported: followed up after 6 months with its outcome, no checks of its own.
+        conn.execute(update(Placement).where(Placement.placement_id == imported).values(
+            status="completed", success=True, followed_up_on=today - timedelta(days=200)))
     tasks = _tasks(api, worker)
     assert tasks["answer_days"] == 7
     assert tasks["counts"] == {"returned": 2, "unanswered": 1, "followups_due": 1,
