@@ -72,6 +72,9 @@ def test_a_decline_on_the_page_frees_the_seat_and_a_second_answer_is_refused(web
         assert again.status_code == 409
         assert field_error(again.text, "answer") == EN["referral.error.answered"]
         assert EN["referral.answer.given.declined"] in text(again.text)
+    with page_client(web, PROVIDER) as c:  # the list says which referrals need an answer
+        listed = c.get("/my/referrals").text
+    assert VI["referral.answer.needed"] in text(listed)
     assert _answer_of(db, pid) == "declined"
     assert seats(web.db_url, option_id) == 1
     assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
