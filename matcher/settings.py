@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     cost_scale_vnd: int = Field(default=10_000_000, gt=0, description="A cost that counts as 1.")
     max_per_provider: int = Field(default=2, ge=1, description="Per provider in a list.")
 
+    # The referral loop (README, "The social worker's tasks").
+    referral_answer_days: int = Field(default=7, ge=1, le=365, description="A referral its "
+                                      "provider has not answered after this many days is on "
+                                      "the social worker's task list.")
+
     # Seat prices (README, "Seat-aware ranking"): what a seat is worth to the others waiting.
     seat_pricing: bool = Field(default=True, description="Rank suggestions net of seat prices.")
     pricing_horizon_days: int = Field(default=90, ge=1, le=730, description="Days until seats "

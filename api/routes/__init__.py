@@ -10,19 +10,23 @@ from api.routes import (
     health,
     imports,
     model,
+    placement_reports,
     placements,
     plans,
     provider_merges,
+    referral_answers,
     referrals,
     reports,
     review,
     suggestions,
+    tasks,
     users,
 )
 
 ROUTERS = [
     health.router, auth.router, clients.router, suggestions.router, placements.router,
     clubs.router, plans.router, directory.router, capacity.router, referrals.router,
-    imports.router, provider_merges.router, model.router, review.router, reports.router,
-    audit_log.router, users.router,
+    referral_answers.router, placement_reports.provider_router,
+    placement_reports.worker_router, tasks.router, imports.router, provider_merges.router,
+    model.router, review.router, reports.router, audit_log.router, users.router,
 ]

@@ -37,6 +37,7 @@ from api.schemas.placements import (
     PlacementDetail,
     PlacementOut,
     PlacementPage,
+    ProviderAnswerOut,
 )
 from matcher.store import generations
 from matcher.store.profiles import load_profile
@@ -48,6 +49,7 @@ from matcher.store.tables import (
     Option,
     Placement,
     PlacementCheck,
+    ReferralAnswer,
     Suggestion,
 )
 
@@ -240,7 +242,8 @@ def read_placement(placement_id: PlacementId, session: SessionDep,
     """One placement of the caller's caseload (programme staff: any), with its follow-ups."""
     found = _visible_placement(session, caller, placement_id)
     out = PlacementDetail(**_out(found).model_dump(),
-                          checks=placement_checks(session, placement_id))
+                          checks=placement_checks(session, placement_id),
+                          answer=provider_answer(session, placement_id))
     audit.record(session, caller, "read", "placement", placement_id,
                  {"client_id": found.client_id})
     session.commit()
@@ -272,6 +275,10 @@ def record_outcome(placement_id: PlacementId, body: OutcomeIn, session: SessionD
     if body.checkpoint_months == 3 and "success" in sent and body.success is not None:
         raise Problem(422, "success is judged at the 6-month follow-up: leave it out at 3 "
                            "months", field="body.success")
+    if found.status == "not_started":
+        raise Problem(409, "this referral ended before the client started (declined by the "
+                           "provider, or the client never came): its seat went back; accept "
+                           "a new suggestion instead", field="body.status")
     if found.status == "dropped" and body.status != "dropped":
         raise Problem(409, "a dropped placement is closed (its seat may be taken): "
                            "accept a new suggestion instead", field="body.status")
@@ -319,6 +326,14 @@ def _keep_check(session: Session, caller: Caller, found: Placement, body: Outcom
     check.income_vnd_day = body.income_vnd_day
     check.recorded_by = caller.user_id
     check.recorded_at = datetime.now(UTC)
+
+
+def provider_answer(session: Session, placement_id: str) -> ProviderAnswerOut | None:
+    found = session.get(ReferralAnswer, placement_id)
+    if found is None:
+        return None
+    return ProviderAnswerOut(answer=found.answer, reason_code=found.reason_code,
+                             reason_text=found.reason_text, answered_at=found.answered_at)
 
 
 def placement_checks(session: Session, placement_id: str) -> list[CheckOut]:

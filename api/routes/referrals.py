@@ -23,7 +23,7 @@ from api.routing import ReleasingRoute
 from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import ID_PATTERN
 from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
-from matcher.store.tables import Client, Option, Placement
+from matcher.store.tables import Client, Option, Placement, ReferralAnswer
 
 router = APIRouter(route_class=ReleasingRoute, prefix="/v1/my/referrals", tags=["referrals"],
                    dependencies=[allow("provider")],
@@ -42,13 +42,15 @@ def _columns() -> Select:
     return (
         select(Placement.placement_id, Placement.option_id, Option.title, Placement.start_date,
                Placement.status, Client.consent_share, Client.full_name, Client.gender,
-               Client.birth_date, Client.place_id, Client.disability)
+               Client.birth_date, Client.place_id, Client.disability,
+               ReferralAnswer.answer, ReferralAnswer.reason_code.label("answer_reason"))
         .join(Option, Option.option_id == Placement.option_id)
         .join(Client, Client.client_id == Placement.client_id)
+        .outerjoin(ReferralAnswer, ReferralAnswer.placement_id == Placement.placement_id)
     )
 
 
-def _query(caller: Caller) -> Select:
+def query_of(caller: Caller) -> Select:
     return _columns().where(Option.provider_id == caller.provider_id)
 
 
@@ -67,10 +69,10 @@ def _out(row, today: date) -> ReferralOut:
         client = WithheldClient(reference=row.placement_id)
     return ReferralOut(placement_id=row.placement_id, option_id=row.option_id,
                        option_title=row.title, start_date=row.start_date, status=row.status,
-                       client=client)
+                       client=client, answer=row.answer, answer_reason=row.answer_reason)
 
 
-def _read(session: Session, caller: Caller, query: Select) -> list:
+def read_rows(session: Session, caller: Caller, query: Select) -> list:
     if caller.provider_id is None:
         return []
     return list(session.execute(query).all())
@@ -81,11 +83,11 @@ def my_referrals(session: SessionDep, caller: CallerDep,
                  limit: page_limit(200) = 50,
                  offset: Offset = 0) -> ReferralPage:
     """The placements into the caller's options, newest start first."""
-    base = _query(caller)
+    base = query_of(caller)
     total = 0
     if caller.provider_id is not None:
         total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    rows = _read(session, caller, base.order_by(Placement.start_date.desc(),
+    rows = read_rows(session, caller, base.order_by(Placement.start_date.desc(),
                                                 Placement.placement_id)
                  .limit(limit).offset(offset))
     today = date.today()
@@ -100,7 +102,8 @@ def my_referrals(session: SessionDep, caller: CallerDep,
 @router.get("/{placement_id}", response_model=ReferralOut, responses=problem_responses(404))
 def my_referral(placement_id: PlacementId, session: SessionDep, caller: CallerDep) -> ReferralOut:
     """One placement into the caller's options (another provider's: 404)."""
-    rows = _read(session, caller, _query(caller).where(Placement.placement_id == placement_id))
+    rows = read_rows(session, caller,
+                     query_of(caller).where(Placement.placement_id == placement_id))
     if not rows:
         raise Problem(404, NOT_YOURS)
     row = rows[0]

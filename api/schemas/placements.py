@@ -89,8 +89,17 @@ class CheckOut(BaseModel):
     recorded_at: Timestamp
 
 
+class ProviderAnswerOut(BaseModel):
+    answer: str = Field(description="accepted or declined")
+    reason_code: str | None = Field(description="full, not_suitable, cannot_reach or other")
+    reason_text: str | None
+    answered_at: Timestamp
+
+
 class PlacementDetail(PlacementOut):
     checks: list[CheckOut] = Field(description="The follow-ups at 3 and 6 months recorded.")
+    answer: ProviderAnswerOut | None = Field(default=None, description="The provider's answer "
+                                             "to the referral; null: not answered yet.")
 
 
 class OutcomeOut(PlacementOut):

@@ -24,14 +24,18 @@ from api.web import (
     pages_dashboard,
     pages_provider,
     pages_providers,
+    pages_referral,
     pages_report,
     pages_review,
     pages_suggest,
+    pages_tasks,
 )
 
 PAGE_ROUTERS = [pages_auth.router, pages_client.router, pages_clubs.router, pages_suggest.router,
+                pages_tasks.router,
                 pages_dashboard.router, pages_cohort.router, pages_audit.router,
                 pages_review.router, pages_report.router, pages_provider.router,
+                pages_referral.router,
                 pages_providers.router,
                 pages_account.router,
                 pages_admin.router]

@@ -31,7 +31,9 @@ from api.schemas.placements import FollowUpIn
 from api.web.forms import FormFields, blank_to_none, checked, field_errors, problem_text
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
+from matcher.settings import get_settings
 from matcher.store.tables import Client, Option, Provider
+from matcher.store.tasks import tasks_for
 from matcher.vocab import domain
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceNotFound, load_place_index
@@ -97,9 +99,12 @@ def _list(request: Request, session, caller, fields: dict[str, str]):
     items = [{"client_id": c.client_id, "full_name": c.full_name,
               "age": age_on(c.birth_date, today), "gender": c.gender, "group": c.group_code,
               "place": place_name(c.place_id)} for c in rows]
+    # The first page after sign-in: the task list's counts, with a link to it.
+    tasks = tasks_for(session, caller.user_id, today=today,
+                      answer_days=get_settings().referral_answer_days).counts
     return render(request, "client/list.html", caller, items=items, total=total,
                   offset=offset, page=PAGE, q=q, group=group, place=place, error=error,
-                  choices=CHOICES)
+                  choices=CHOICES, task_counts=tasks)
 
 
 # --- a new client ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from api.deps import SessionDep
 from api.errors import Problem
 from api.routes.capacity import my_option, my_option_history, my_options, update_my_option
 from api.routes.directory import OptionId
-from api.routes.referrals import PlacementId, my_referral, my_referrals
+from api.routes.referrals import my_referrals
 from api.routing import ReleasingRoute
 from api.schemas.bounds import Offset
 from api.schemas.capacity import OptionUpdate
@@ -261,10 +261,4 @@ def referrals_page(request: Request, caller: PageCaller, session: SessionDep,
     return render(request, "provider/referrals.html", caller, referrals=page.items,
                   pager=_pager(offset, page.total))
 
-
-@router.get("/my/referrals/{placement_id}")
-def referral_page(placement_id: PlacementId, request: Request, caller: PageCaller,
-                  session: SessionDep):
-    need(caller, "provider")
-    referral = my_referral(placement_id, session, caller)
-    return render(request, "provider/referral.html", caller, referral=referral)
+# One referral's page, with the provider's answer and reports: api/web/pages_referral.py.

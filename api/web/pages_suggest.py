@@ -11,7 +11,7 @@ same search again with a wider travel limit, for that search only.
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from api.deps import SessionDep
 from api.errors import Problem
 from api.routes.clients import ClientId, read_client
+from api.routes.placement_reports import reports_of
 from api.routes.placements import PlacementId, decide, read_placement, record_outcome
 from api.routes.referrals import referral_preview
 from api.routes.suggestions import read_suggestion, suggest_for_client, visible_suggestion
@@ -35,6 +36,7 @@ from api.web.pages_client import option_names
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher.store.tables import Placement
+from matcher.store.tasks import DUE_AFTER
 from matcher.vocab import kinds as kind_table
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
@@ -148,12 +150,13 @@ def _placement_page(request: Request, session, caller, placement_id: str, *,
     client = read_client(placement.client_id, session, caller)
     option = option_names(session, [placement.option_id]).get(placement.option_id)
     start = placement.start_date
-    due = {3: start + timedelta(days=91), 6: start + timedelta(days=182)}
+    due = {months: start + after for months, after in DUE_AFTER.items()}
     today = date.today()
     return render(request, "client/placement.html", caller, status=status,
                   placement=placement, client=client, option=option,
                   referral=referral_preview(session, placement_id), statuses=STATUSES,
                   due=due, today=today, errors=errors or {},
+                  reports=reports_of(session, placement_id),
                   accepted=request.query_params.get("accepted") == "1",
                   saved=request.query_params.get("saved") == "1")
 

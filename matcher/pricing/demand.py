@@ -54,7 +54,9 @@ def read_demand(session: Session, *, on: date, horizon_days: int, waiting_days: 
                 samples: int, seed: int = 0) -> Demand:
     """The waiting list and ``samples`` sampled futures, as the store knows them ``on``."""
     clients = load_clients(session)
-    placed = set(session.scalars(select(Placement.client_id).distinct()))
+    # A referral that ended before the start (declined, no-show) leaves the client waiting.
+    placed = set(session.scalars(select(Placement.client_id).distinct()
+                                 .where(Placement.status != "not_started")))
     closed = set(session.scalars(select(FollowUp.client_id).distinct()))
     asked = set(session.scalars(select(Suggestion.client_id).distinct()))
     return demand_from(clients, placed | closed, asked, on=on, horizon_days=horizon_days,

@@ -20,6 +20,8 @@ from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
 from matcher.review.department import current_quarter, department_report
+from matcher.review.funnel import MIN_CELL as FUNNEL_MIN_CELL
+from matcher.review.funnel import area_of, funnel
 from matcher.review.quality import decline_reasons as count_decline_reasons
 from matcher.store.tables import Client, ClubReferral, Option, OptionTrade, Placement, Provider
 from matcher.vocab import kinds as kind_table
@@ -63,7 +65,8 @@ def placements_by_month(session: Session) -> list[dict[str, Any]]:
     "job": n, "livelihood": n, "total": n}]``, every month from the first to the last."""
     rows = session.execute(
         select(Placement.start_date, Option.kind)
-        .join(Option, Option.option_id == Placement.option_id)).all()
+        .join(Option, Option.option_id == Placement.option_id)
+        .where(Placement.status != "not_started")).all()  # declined, never came: no start
     if not rows:
         return []
     frame = pd.DataFrame(rows, columns=["start_date", "kind"])
@@ -91,14 +94,8 @@ def success_by_place(session: Session, places: PlaceIndex | None = None) -> list
     if frame.empty:
         return []
     places = places or load_place_index()
-
-    def area(place_id: str) -> str:
-        if place_id not in places:
-            return place_id
-        district = places.get(place_id).former_district
-        return district.split(";")[0].strip() or place_id
-
-    return _rates_by(frame.assign(area=frame["place_id"].map(area)), "area")
+    return _rates_by(frame.assign(area=frame["place_id"].map(lambda p: area_of(places, p))),
+                     "area")
 
 
 def success_by_provider(session: Session, top: int = 10) -> list[dict[str, Any]]:
@@ -212,4 +209,16 @@ def dashboard(session: Session, review: dict[str, Any] | None, *,
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
         "clubs": clubs_joined(session),
+        "funnel": _named_funnel(session, places),
+        "funnel_min_cell": FUNNEL_MIN_CELL,
     }
+
+
+def _named_funnel(session: Session, places: PlaceIndex) -> dict[str, list[dict[str, Any]]]:
+    """The funnel (matcher.review.funnel) with each provider row's ``name``."""
+    out = funnel(session, places=places)
+    ids = [r["key"] for r in out["provider"]]
+    names = dict(session.execute(select(Provider.provider_id, Provider.name)
+                                 .where(Provider.provider_id.in_(ids))).all()) if ids else {}
+    out["provider"] = [{**r, "name": names.get(r["key"], r["key"])} for r in out["provider"]]
+    return out

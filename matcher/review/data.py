@@ -122,6 +122,9 @@ def fingerprint(session: Session) -> tuple:
     p = session.execute(select(func.count(), func.count(Placement.success),
                                func.sum(case((Placement.success.is_(True), 1), else_=0)),
                                func.sum(case((Placement.status == "dropped", 1), else_=0)),
+                               # a referral declined or never started (revision 0010)
+                               func.sum(case((Placement.status == "not_started", 1),
+                                             else_=0)),
                                func.max(Placement.created_at), func.max(Placement.followed_up_on))
                         ).one()
     s = session.execute(select(func.count(), func.max(Suggestion.suggestion_id))).one()

@@ -210,7 +210,8 @@ class Client(Base):
 class Placement(Base):
     __tablename__ = "placements"
     __table_args__ = (
-        CheckConstraint("status IN ('ongoing', 'completed', 'dropped')",
+        # not_started: declined by the provider or the client never came (revision 0010).
+        CheckConstraint("status IN ('ongoing', 'completed', 'dropped', 'not_started')",
                         name="ck_placements_status"),
     )
 
@@ -270,6 +271,54 @@ class ClubReferral(Base):
     attending_3m: Mapped[bool | None] = mapped_column(Boolean)
     checked_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+class ReferralAnswer(Base):
+    """The provider's one answer to a referral (a placement into its option)."""
+
+    __tablename__ = "referral_answers"
+    __table_args__ = (
+        CheckConstraint("answer IN ('accepted', 'declined')", name="ck_referral_answers_answer"),
+    )
+
+    # One answer per referral: the primary key refuses a second, even a concurrent one.
+    placement_id: Mapped[str] = mapped_column(ForeignKey("placements.placement_id"),
+                                              primary_key=True)
+    answer: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlacementReport(Base):
+    """What happened after a referral, as the provider or the social worker reported it.
+
+    kinds (matcher.vocab.referrals): started, attending (at 1 or 3 months), no_show,
+    dropped (reason_code), completed (certificate), hired (wage_vnd_day). A social worker's
+    follow-up in placement_checks stays the verified outcome; these are reports.
+    """
+
+    __tablename__ = "placement_reports"
+    __table_args__ = (
+        CheckConstraint("source IN ('provider', 'social_worker')",
+                        name="ck_placement_reports_source"),
+        CheckConstraint("wage_vnd_day IS NULL OR wage_vnd_day >= 0",
+                        name="ck_placement_reports_wage"),
+        # One report of each kind from each source: a second is refused, even a concurrent one.
+        UniqueConstraint("placement_id", "kind", "source", name="uq_placement_reports"),
+    )
+
+    report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    placement_id: Mapped[str] = mapped_column(ForeignKey("placements.placement_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reported_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    certificate: Mapped[bool | None] = mapped_column(Boolean)
+    wage_vnd_day: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.user_id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 
 class FollowUp(Base):
     """The status of a client who was not placed, for comparison with those who were."""

@@ -54,6 +54,10 @@ class Kind:
     has_trades: bool = True
     #: Whether it may cost the client (a club never does) or pay a wage (a job).
     has_cost: bool = True
+    #: Whether its provider may report a hire with a daily wage (matcher.vocab.referrals): an
+    #: employer hires; a course's trainer may report its graduate's job (the hand-held courses
+    #: of the province's reports); a livelihood model is the client's own work, with no hire.
+    hire_reported: bool = False
 
 
 KINDS: tuple[Kind, ...] = (
@@ -62,14 +66,16 @@ KINDS: tuple[Kind, ...] = (
          AgeRule("training_under_13", 13, "Dưới 13 tuổi: chưa học nghề",
                  "Under 13: too young for training"),
          default_min_age=15, area_is_workplace=False,
-         success="earning a stable living from work six months after the course started"),
+         success="earning a stable living from work six months after the course started",
+         hire_reported=True),
     Kind("job", "employer", "Việc làm", "Job", "nơi tuyển dụng", "employer",
          "vị trí", "opening", "người lao động", "workers", "Học phí", "Fee",
          AgeRule("labour_code_under_15", 15,
                  "Dưới 15 tuổi: Bộ luật Lao động không cho phép làm việc",
                  "Under 15: the Labour Code forbids ordinary employment"),
          default_min_age=15, area_is_workplace=True,
-         success="earning a stable living six months after starting the job"),
+         success="earning a stable living six months after starting the job",
+         hire_reported=True),
     Kind("livelihood", "livelihood", "Mô hình sinh kế", "Livelihood model", "dự án sinh kế",
          "livelihood project", "suất", "slot", "hộ", "households", "Vốn khởi nghiệp",
          "Start-up package",

@@ -14,15 +14,19 @@ PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
 
 
 def add_open_option(db_url: str, option_id: str, *, seats: int, trade: str = "sewing",
-                    place_id: str = PLACE, kind: str = "training") -> None:
-    """A provider and one option anybody adult can take, with ``seats`` seats."""
+                    place_id: str = PLACE, kind: str = "training",
+                    provider_id: str | None = None) -> None:
+    """One option anybody adult can take, with ``seats`` seats, of ``provider_id`` (an
+    existing provider) or of a new provider of its own."""
     engine = make_engine(db_url)
     with transaction(engine) as s:
-        provider_id = f"P{option_id}"
-        s.add(Provider(provider_id=provider_id, name=f"Cơ sở thử nghiệm {option_id}",
-                       name_folded=f"co so thu nghiem {option_id.lower()}",
-                       kind="trainer" if kind == "training" else "employer", place_id=place_id))
-        s.flush()
+        if provider_id is None:
+            provider_id = f"P{option_id}"
+            s.add(Provider(provider_id=provider_id, name=f"Cơ sở thử nghiệm {option_id}",
+                           name_folded=f"co so thu nghiem {option_id.lower()}",
+                           kind="trainer" if kind == "training" else "employer",
+                           place_id=place_id))
+            s.flush()
         s.add(Option(option_id=option_id, provider_id=provider_id, kind=kind,
                      title=f"Khóa thử nghiệm {option_id}", place_id=place_id, capacity=seats,
                      min_age=13, cost_vnd=1_000_000, duration_weeks=8, women_only=False,

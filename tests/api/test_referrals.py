@@ -99,11 +99,13 @@ def test_a_provider_sees_consenting_clients_only(api, db):
         "status": "ongoing",
         "client": {"shared": True, "full_name": world["shared_name"], "gender": "female",
                    "age": 24, "place_name": "Phường Hà Tu", "needs_sign_language": True},
+        "answer": None, "answer_reason": None,
     }
     assert withheld.json() == {
         "placement_id": world["withheld"], "option_id": world["option"],
         "option_title": f"Lớp may {world['tag']}", "start_date": date.today().isoformat(),
         "status": "ongoing", "client": {"shared": False, "reference": world["withheld"]},
+        "answer": None, "answer_reason": None,
     }
     # Every referral into the demo provider's options follows the same rule.
     for item in body["items"]:

@@ -39,7 +39,7 @@ def test_social_worker_pages_have_no_serious_accessibility_violations(open_page,
     page = open_page("ctv.campha", lang=lang)
     client, placement = _own(db, "ctv.campha")
     found = {}
-    for path in ("/clients", "/clients/new", f"/clients/{client}"):
+    for path in ("/clients", "/clients/new", f"/clients/{client}", "/tasks"):
         page.goto(path)
         found[path] = _violations(page)
     page.goto(f"/clients/{client}")
@@ -71,6 +71,9 @@ def test_staff_and_provider_pages_have_no_serious_accessibility_violations(open_
         page.goto("/my/options")
         page.locator("a[href^='/my/options/']").first.click()
         found["option"] = _violations(page)
+        page.goto("/my/referrals")  # a referral with its answer and report forms
+        page.locator("a[href^='/my/referrals/']").first.click()
+        found["referral"] = _violations(page)
     if username == "quantri":  # the form refused (a taken name), then the one-time code shown
         for name, key in (("quantri", "refused"), (f"axe{time.time_ns()}", "code")):
             page.goto("/admin/accounts")

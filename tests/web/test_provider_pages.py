@@ -139,6 +139,12 @@ def test_other_roles_get_403_on_every_provider_page(web, db, option_id, username
         r = c.post(f"/my/options/{option_id}", data={"csrf": token, "version": "1",
                                                      "capacity": "0"})
         assert r.status_code == 403
+        r = c.post("/my/referrals/PL000001/answer", data={"csrf": token,
+                                                          "answer": "full"})
+        assert r.status_code == 403
+        r = c.post("/my/referrals/PL000001/reports", data={"csrf": token, "kind": "started",
+                                                           "reported_on": "2026-01-01"})
+        assert r.status_code == 403
     assert state(db, option_id) == before
 
 
