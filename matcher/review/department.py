@@ -262,7 +262,8 @@ class _Tally:
             measures.append(np.full(int(mask.sum()), MEASURE_INDEX[measure]))
 
         referred = _between(p["referred_on"], start, end)
-        began = _between(p["start"], start, end)
+        # A referral the provider declined, or that never came, did not start (not_started).
+        began = _between(p["start"], start, end) & (p["status"].to_numpy() != "not_started")
         kind = p["kind"].to_numpy()
         completed = (_between(p["completed_on"], start, end) & (kind == COURSE)
                      & (p["status"].to_numpy() == "completed"))

@@ -252,3 +252,17 @@ def test_clubs_joined_counts_the_club_referrals_of_the_period(records):
     assert groups["youth_at_risk"]["values"]["clubs_joined"] is None  # 1 client: hidden
     assert "clubs_joined" in groups["youth_at_risk"]["suppressed"]
     assert groups["gbv_survivor"]["values"]["clubs_joined"] == 0
+
+
+@pytest.mark.db
+def test_a_declined_referral_is_referred_but_never_started(records):
+    with transaction(records) as s:
+        before = department_report(s, 2025, 2).total["values"]
+        s.add(Placement(placement_id="PND", client_id="C5", option_id="O1",
+                        start_date=date(2025, 5, 5), status="not_started",
+                        created_at=datetime(2025, 5, 1, tzinfo=UTC)))
+    with transaction(records) as s:
+        after = department_report(s, 2025, 2).total["values"]
+    assert after["referred"] == before["referred"] + 1
+    assert {k: v for k, v in after.items() if k.startswith("started_")} == \
+        {k: v for k, v in before.items() if k.startswith("started_")}
