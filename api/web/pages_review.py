@@ -45,7 +45,10 @@ from api.web.review_league import (
 )
 from api.web.session import PageCaller, need
 from matcher.clock import in_vietnam
+from matcher.review.dashboard import named_funnel
+from matcher.review.funnel import MIN_CELL as FUNNEL_MIN_CELL
 from matcher.settings import Settings
+from matcher.vocab.places import load_place_index
 
 router = APIRouter(route_class=ReleasingRoute, include_in_schema=False)
 
@@ -138,8 +141,12 @@ def providers_page(request: Request, caller: PageCaller, session: SessionDep,
                             sort=sort, order=order, page=page)
         query = {"q": q.strip(), "flag": flag, "kind": kind, "sort": sort,
                  "order": order or NATURAL_ORDER[sort]}
+        # The referral funnel by provider (matcher.review.funnel), read live: the same rows
+        # as the dashboard's, beside the outcomes the league table reads.
+        data = {"funnel": named_funnel(session, load_place_index(), ("provider",)),
+                "funnel_min_cell": FUNNEL_MIN_CELL}
         return {"charts": league_charts(t, labels, review, lambda trade: _trade(t, trade)),
-                "shown": shown, "query": query, "kinds": KINDS,
+                "data": data, "shown": shown, "query": query, "kinds": KINDS,
                 "trade": lambda trade: _trade(t, trade)}
 
     return _show(request, caller, session, settings, "providers", "review/providers.html",

@@ -20,6 +20,7 @@ from matcher.outcomes.calibration import wilson
 from matcher.outcomes.data import outcome_labels
 from matcher.review.data import standing_decisions
 from matcher.review.department import current_quarter, department_report
+from matcher.review.funnel import DIMENSIONS as FUNNEL_DIMENSIONS
 from matcher.review.funnel import MIN_CELL as FUNNEL_MIN_CELL
 from matcher.review.funnel import area_of, funnel
 from matcher.review.quality import decline_reasons as count_decline_reasons
@@ -209,14 +210,18 @@ def dashboard(session: Session, review: dict[str, Any] | None, *,
         "declines": decline_reasons(session),
         "seats": seats_by_trade(session),
         "clubs": clubs_joined(session),
-        "funnel": _named_funnel(session, places),
+        "funnel": named_funnel(session, places),
         "funnel_min_cell": FUNNEL_MIN_CELL,
     }
 
 
-def _named_funnel(session: Session, places: PlaceIndex) -> dict[str, list[dict[str, Any]]]:
+def named_funnel(session: Session, places: PlaceIndex,
+                 dimensions: tuple[str, ...] = FUNNEL_DIMENSIONS,
+                 ) -> dict[str, list[dict[str, Any]]]:
     """The funnel (matcher.review.funnel) with each provider row's ``name``."""
-    out = funnel(session, places=places)
+    out = funnel(session, dimensions, places=places)
+    if "provider" not in out:
+        return out
     ids = [r["key"] for r in out["provider"]]
     names = dict(session.execute(select(Provider.provider_id, Provider.name)
                                  .where(Provider.provider_id.in_(ids))).all()) if ids else {}

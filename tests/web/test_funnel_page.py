@@ -34,3 +34,20 @@ def test_the_funnel_moves_with_an_answer_and_a_report(web):
     assert after["accepted"] == before["accepted"] + 1
     assert after["started"] == before["started"] + 1
     assert after["earning_6m"] == before["earning_6m"]  # only a verified follow-up moves it
+
+
+def test_the_reviews_provider_page_shows_the_same_funnel_by_provider(web):
+    """Issue 17 item 4: the funnel is in the review's provider section too, by provider,
+    with the dashboard's own rows."""
+    with page_client(web, "canbo.chuongtrinh") as staff:
+        dashboard = staff.get("/dashboard").text
+        review = staff.get("/review/providers")
+    assert review.status_code == 200
+    assert VI["funnel.title"] in text(review.text)
+    assert 'id="funnel-table-provider"' in review.text
+    assert 'id="funnel-table-all"' not in review.text  # the provider rows only
+
+    def rows(page: str) -> str:
+        return re.search(r'id="funnel-table-provider".*?</table>', page, re.S).group(0)
+
+    assert rows(review.text) == rows(dashboard)
