@@ -10,6 +10,7 @@ refusal, shown next to the choice it concerns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from api.routing import ReleasingRoute
 from api.schemas.referrals import AnswerIn, ReportIn
 from api.web.render import render
 from api.web.session import CSRF, PageCaller, need
+from matcher.store.tables import Placement
 from matcher.vocab.referrals import (
     DECLINE_REASONS,
     DROP_REASONS,
@@ -50,22 +52,31 @@ REPORT_ERROR = {"kind": "referral.error.report_kind", "reported_on": "referral.e
 FormText = Annotated[str, Form(max_length=40)]
 
 
+def report_form(session, placement_id: str, action: str, report: dict[str, str] | None,
+                report_errors: dict[str, str] | None) -> dict[str, Any]:
+    """What the report form (provider/_report_form.html) reads, for either page (each page
+    gives ``today`` itself)."""
+    placement = session.get(Placement, placement_id)
+    return {"report_kinds": REPORT_KINDS, "drop_reasons": DROP_REASONS,
+            "report": report or {**dict.fromkeys(REPORT_FIELDS, ""),
+                                 "reported_on": date.today().isoformat()},
+            "report_errors": report_errors or {}, "report_action": action,
+            "since": referral_date(placement).isoformat(), "wage_most": WAGE_CEILING_VND_DAY}
+
+
 def _page(request: Request, session, caller, placement_id: str, *, status: int = 200,
           values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           answered: bool = False, report: dict[str, str] | None = None,
           report_errors: dict[str, str] | None = None, reported: bool = False):
     referral = my_referral(placement_id, session, caller)
-    since = referral_date(own_placement(session, caller, placement_id))
+    own_placement(session, caller, placement_id)
     return render(request, "provider/referral.html", caller, status=status,
                   referral=referral, choices=CHOICES, text_max=REASON_TEXT_MAX,
                   values=values or {"answer": "", "reason_text": ""}, errors=errors or {},
                   answered=answered, reports=reports_of(session, placement_id),
-                  report_kinds=REPORT_KINDS, drop_reasons=DROP_REASONS,
-                  report=report or {**dict.fromkeys(REPORT_FIELDS, ""),
-                                    "reported_on": date.today().isoformat()},
-                  report_errors=report_errors or {}, reported=reported,
-                  since=since.isoformat(), today=date.today().isoformat(),
-                  wage_most=WAGE_CEILING_VND_DAY)
+                  reported=reported, today=date.today().isoformat(),
+                  **report_form(session, placement_id, f"/my/referrals/{placement_id}/reports",
+                                report, report_errors))
 
 
 @router.get("/my/referrals/{placement_id}")
@@ -139,19 +150,14 @@ def _parse_report(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str
     return parsed, errors
 
 
-@router.post("/my/referrals/{placement_id}/reports", dependencies=[CSRF])
-def report_page(placement_id: PlacementId, request: Request, caller: PageCaller,
-                session: SessionDep, kind: FormText = "", reported_on: FormText = "",
-                reason_code: FormText = "", certificate: FormText = "",
-                wage_vnd_day: FormText = ""):
-    need(caller, "provider")
-    values = {"kind": kind, "reported_on": reported_on, "reason_code": reason_code,
-              "certificate": certificate, "wage_vnd_day": wage_vnd_day}
-    own_placement(session, caller, placement_id)  # 404 before any check
+def submit_report(session, values: dict[str, str],
+                  send: Callable[[ReportIn], Any]) -> tuple[int, dict[str, str]]:
+    """Check the form and file the report through ``send`` (the API route's function):
+    (status for the page, errors by field as catalogue keys); no errors: filed."""
     parsed, errors = _parse_report(values)
     if not errors:
         try:
-            report_my_referral(placement_id, ReportIn(**parsed), session, caller)
+            send(ReportIn(**parsed))
         except ValidationError as exc:
             name = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "kind"
             errors[name] = REPORT_ERROR.get(name, "referral.error.choose_kind")
@@ -163,9 +169,23 @@ def report_page(placement_id: PlacementId, request: Request, caller: PageCaller,
             errors[name] = ("referral.error.report_conflict" if exc.status == 409
                             else "referral.error.no_job" if name == "kind"
                             else REPORT_ERROR.get(name, "referral.error.choose_kind"))
+    conflict = any(e == "referral.error.report_conflict" for e in errors.values())
+    return (409 if conflict else 422) if errors else 303, errors
+
+
+@router.post("/my/referrals/{placement_id}/reports", dependencies=[CSRF])
+def report_page(placement_id: PlacementId, request: Request, caller: PageCaller,
+                session: SessionDep, kind: FormText = "", reported_on: FormText = "",
+                reason_code: FormText = "", certificate: FormText = "",
+                wage_vnd_day: FormText = ""):
+    need(caller, "provider")
+    values = {"kind": kind, "reported_on": reported_on, "reason_code": reason_code,
+              "certificate": certificate, "wage_vnd_day": wage_vnd_day}
+    own_placement(session, caller, placement_id)  # 404 before any check
+    status, errors = submit_report(
+        session, values, lambda body: report_my_referral(placement_id, body, session, caller))
     if errors:
-        return _page(request, session, caller, placement_id, status=422 if all(
-            e != "referral.error.report_conflict" for e in errors.values()) else 409,
-            report=values, report_errors=errors)
+        return _page(request, session, caller, placement_id, status=status,
+                     report=values, report_errors=errors)
     return RedirectResponse(f"/my/referrals/{placement_id}?reported=1#reports",
                             status_code=303)

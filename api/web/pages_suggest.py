@@ -22,7 +22,7 @@ from sqlalchemy import select
 from api.deps import SessionDep
 from api.errors import Problem
 from api.routes.clients import ClientId, read_client
-from api.routes.placement_reports import reports_of
+from api.routes.placement_reports import report_placement, reports_of
 from api.routes.placements import PlacementId, decide, read_placement, record_outcome
 from api.routes.referrals import referral_preview
 from api.routes.suggestions import read_suggestion, suggest_for_client, visible_suggestion
@@ -33,6 +33,7 @@ from api.schemas.placements import DecisionIn, OutcomeIn
 from api.schemas.suggestions import SuggestIn
 from api.web.forms import FormFields, blank_to_none, field_errors, problem_text
 from api.web.pages_client import option_names
+from api.web.pages_referral import REPORT_FIELDS, report_form, submit_report
 from api.web.render import render, translator
 from api.web.session import CSRF, PageCaller, need
 from matcher.store.tables import Placement
@@ -145,7 +146,9 @@ def decide_page(request: Request, client_id: ClientId, suggestion_id: Suggestion
 
 
 def _placement_page(request: Request, session, caller, placement_id: str, *,
-                    errors: dict | None = None, status: int = 200):
+                    errors: dict | None = None, status: int = 200,
+                    report: dict[str, str] | None = None,
+                    report_errors: dict[str, str] | None = None):
     placement = read_placement(placement_id, session, caller)
     client = read_client(placement.client_id, session, caller)
     option = option_names(session, [placement.option_id]).get(placement.option_id)
@@ -158,7 +161,10 @@ def _placement_page(request: Request, session, caller, placement_id: str, *,
                   due=due, today=today, errors=errors or {},
                   reports=reports_of(session, placement_id),
                   accepted=request.query_params.get("accepted") == "1",
-                  saved=request.query_params.get("saved") == "1")
+                  saved=request.query_params.get("saved") == "1",
+                  reported=request.query_params.get("reported") == "1",
+                  **report_form(session, placement_id, f"/placements/{placement_id}/reports",
+                                report, report_errors))
 
 
 @router.get("/placements/{placement_id}")
@@ -166,6 +172,21 @@ def placement_page(request: Request, placement_id: PlacementId, session: Session
                    caller: PageCaller):
     need(caller, "social_worker")
     return _placement_page(request, session, caller, placement_id)
+
+
+@router.post("/placements/{placement_id}/reports", dependencies=[CSRF])
+def report_placement_page(request: Request, placement_id: PlacementId, session: SessionDep,
+                          caller: PageCaller, fields: FormFields):
+    """The social worker's report of what happened (the same form as the provider's)."""
+    need(caller, "social_worker")
+    read_placement(placement_id, session, caller)  # another caseload: 404 before any check
+    values = {k: (fields.get(k) or "")[:40] for k in REPORT_FIELDS}
+    status, errors = submit_report(
+        session, values, lambda body: report_placement(placement_id, body, session, caller))
+    if errors:
+        return _placement_page(request, session, caller, placement_id, status=status,
+                               report=values, report_errors=errors)
+    return RedirectResponse(f"/placements/{placement_id}?reported=1#reports", status_code=303)
 
 
 @router.post("/placements/{placement_id}/outcome", dependencies=[CSRF])

@@ -96,3 +96,40 @@ def test_another_providers_report_form_is_404(web, db):
                    data={"csrf": token, **_form(kind="started")})
     assert r.status_code == 404
     assert _count(db, pid) == 0
+
+
+def test_the_social_worker_reports_on_the_placement_page_with_the_same_form(web, db):
+    """Issue 17: a report is a record with its source; the social worker's form is the
+    provider's, posted to the social worker's route, with the same checks."""
+    world = referred(web, kind="job")
+    pid = world["placements"][0]
+    with page_client(web, "ctv.halong") as c:
+        page = c.get(f"/placements/{pid}")
+        assert page.status_code == 200
+        assert f'action="/placements/{pid}/reports"' in page.text
+        bad = c.post(f"/placements/{pid}/reports",
+                     data={"csrf": csrf_of(page.text), **_form(kind="hired",
+                                                              wage_vnd_day="2.000.001")})
+        assert bad.status_code == 422
+        assert report_error(bad.text, "wage_vnd_day")  # the error next to the wage field
+        assert _count(db, pid) == 0
+        done = c.post(f"/placements/{pid}/reports",
+                      data={"csrf": csrf_of(page.text), **_form(kind="hired",
+                                                               wage_vnd_day="150.000")})
+        assert done.status_code == 303 and done.headers["location"].endswith("#reports")
+        shown = text(c.get(done.headers["location"]).text)
+    assert VI["referral.source.social_worker"] in shown
+    with db.connect() as conn:
+        source, wage = conn.execute(select(PlacementReport.source, PlacementReport.wage_vnd_day)
+                                    .where(PlacementReport.placement_id == pid)).one()
+    assert (source, wage) == ("social_worker", 150_000)
+    with page_client(web, "ctv.uongbi") as other:  # another caseload: not there
+        token = csrf_of(other.get("/account/password").text)
+        r = other.post(f"/placements/{pid}/reports",
+                       data={"csrf": token, **_form(kind="started")})
+        assert r.status_code == 404
+    with page_client(web, PROVIDER) as p:  # a provider: not its page
+        token = csrf_of(p.get("/account/password").text)
+        assert p.post(f"/placements/{pid}/reports",
+                      data={"csrf": token, **_form(kind="started")}).status_code == 403
+    assert _count(db, pid) == 1
