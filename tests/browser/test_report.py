@@ -42,7 +42,7 @@ def test_staff_open_the_report_choose_a_quarter_and_download_it(open_page, db):
     summary = {r[0]: r[1] for r in book["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
     assert summary["Kỳ báo cáo"] == "Quý 3/2026"
     assert summary["Được giới thiệu"] == referred
-    assert summary["Tham gia câu lạc bộ"] == "—"  # no clubs yet
+    assert summary["Tham gia câu lạc bộ"] == expected.total["values"]["clubs_joined"]
 
 
 def test_the_report_fits_a_phone(open_page):
