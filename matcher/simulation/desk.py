@@ -260,8 +260,10 @@ def api_threads_finished() -> Iterator[None]:
     try:
         yield
     finally:
-        for thread in threading.enumerate():
-            if thread not in before and thread is not threading.current_thread():
+        # Until none is left: a thread may start another (the rebuild starts a price refresh).
+        while pending := [t for t in threading.enumerate() if t not in before
+                          and t is not threading.current_thread() and t.is_alive()]:
+            for thread in pending:
                 thread.join()
 
 
