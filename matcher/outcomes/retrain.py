@@ -111,7 +111,7 @@ class HoldoutSplit:
 def split_holdout(data: TrainingSet, fraction: float = HOLDOUT_FRACTION) -> HoldoutSplit:
     """The held-out clients' placements apart from the rest; raises NoHistory when too few
     held-out placements (or only one outcome) remain to compare models on."""
-    from . import NoHistory
+    from .training import NoHistory
 
     held = holdout_mask(data.client_ids, fraction)
     test, train = data.subset(held), data.subset(~held)
@@ -188,7 +188,7 @@ def retrain(source: Session | Engine, *, model_dir: Path,
     Raises :class:`~matcher.outcomes.NoHistory` when there is too little history,
     :class:`ModelError` when the current model fails its checks.
     """
-    from . import _progress, _session, fit_model
+    from .training import _progress, _session, fit_model
 
     with _progress(progress) as step:
         with _session(source) as session:
@@ -210,7 +210,7 @@ def keep_candidate(candidate: OutcomeModel, split: HoldoutSplit, *, model_dir: P
     """Score a fitted candidate and the current model on ``split.test``, apply
     :func:`judge`, store the candidate with the decision in its card, and make it current
     if promoted."""
-    from . import current_model, save_model
+    from .training import current_model, save_model
 
     current = current_model(model_dir)
     before = None if current.is_prior else current.version
@@ -244,7 +244,7 @@ def keep_candidate(candidate: OutcomeModel, split: HoldoutSplit, *, model_dir: P
 def restore(model_dir: Path, version: str | None = None) -> dict[str, Any]:
     """Make ``version`` (default: the previous current one) current again, after checking
     its artefact against its card (sha256, features, library versions) by loading it."""
-    from . import load_model
+    from .training import load_model
 
     model_dir = Path(model_dir)
     record = read_current_record(model_dir)

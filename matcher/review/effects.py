@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from matcher.notes import note
 from matcher.review.aipw import (
@@ -161,10 +162,14 @@ def estimate_effects(clients: pd.DataFrame, placements: pd.DataFrame, options: p
             continue
         scopes.append((str(provider), (treated["provider_id"] == provider).to_numpy(),
                        min_placed_provider))
-    for scope, rows, minimum in scopes:
-        cache: dict = {}  # the propensity, shared by the scope's outcomes
-        for outcome in outcomes:
-            entries.append(_entry(data, scope, rows, outcome, minimum, trim, cache))
+    # One BLAS/OpenMP thread, as the outcome model's fits (matcher/outcomes/fit.py): the
+    # models are small, and a second thread mostly spun waiting, which doubled the CPU the
+    # estimate took on two cores (and slowed whatever else ran: the API's other requests).
+    with threadpool_limits(limits=1):
+        for scope, rows, minimum in scopes:
+            cache: dict = {}  # the propensity, shared by the scope's outcomes
+            for outcome in outcomes:
+                entries.append(_entry(data, scope, rows, outcome, minimum, trim, cache))
     entries[0]["providers_too_few"] = {"n_providers": len(small),
                                        "min_placed": min_placed_provider,
                                        "listed": bool(list_small_providers)}

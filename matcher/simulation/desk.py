@@ -195,15 +195,13 @@ def provider_changes(session: Any, changes: tuple, arrived: int) -> int:
     """The providers' seat changes due once ``arrived`` clients have come, each made by the
     option's provider through ``PATCH /v1/my/options/{id}`` (the account is created the
     first time, in this run's copy of the database); how many were made."""
-    import secrets
-
     from fastapi import Response
     from sqlalchemy import select
 
     from api.deps import Caller
     from api.routes.capacity import update_my_option
     from api.schemas.capacity import OptionUpdate
-    from matcher.access.accounts import add_user
+    from matcher.access.accounts import check_new_user
     from matcher.store.tables import Option, User
 
     made = 0
@@ -216,8 +214,12 @@ def provider_changes(session: Any, changes: tuple, arrived: int) -> int:
         name = f"sim.provider.{option.provider_id}".lower()
         user = session.scalar(select(User).where(User.username == name))
         if user is None:
-            user = add_user(session, name, secrets.token_urlsafe(16), "provider",
-                            provider_id=option.provider_id)
+            # An account nobody signs in to: no password, so no argon2 hash (0.13 s each,
+            # a provider per changed option and run: most of a sweep with seat changes).
+            user = User(username=check_new_user(session, name, "provider", option.provider_id),
+                        role="provider", password_hash=None, provider_id=option.provider_id,
+                        active=True, status="active", failed_logins=0)
+            session.add(user)
             session.commit()
         caller = Caller(user.user_id, name, "provider", option.provider_id, "simulation")
         seats = max(0, option.capacity + change.seats_added)
@@ -258,8 +260,10 @@ def api_threads_finished() -> Iterator[None]:
     try:
         yield
     finally:
-        for thread in threading.enumerate():
-            if thread not in before and thread is not threading.current_thread():
+        # Until none is left: a thread may start another (the rebuild starts a price refresh).
+        while pending := [t for t in threading.enumerate() if t not in before
+                          and t is not threading.current_thread() and t.is_alive()]:
+            for thread in pending:
                 thread.join()
 
 

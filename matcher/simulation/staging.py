@@ -98,9 +98,15 @@ class Stage:
 
     def env(self, *, seat_pricing: bool = False) -> dict[str, str]:
         """The settings of a run on this stage (see :func:`settings_for`)."""
+        # The rebuild after a retrain still happens in the background, serving the previous
+        # matcher to the request that saw the change (as the API does); but the desk waits
+        # for the API's threads after each client (desk.api_threads_finished), so the 30 s
+        # between rebuilds a worker keeps in real time would be 30 s of wall clock per round
+        # here, where the next client comes at once: the same sequence, without the sleep.
         return {"DATABASE_URL": f"sqlite:///{self.db_path}",
                 "MATCHER_MODEL_DIR": str(self.model_dir),
-                "MATCHER_SEAT_PRICING": "true" if seat_pricing else "false"}
+                "MATCHER_SEAT_PRICING": "true" if seat_pricing else "false",
+                "MATCHER_REBUILD_MIN_INTERVAL_S": "0.001"}
 
     def restore(self) -> None:
         """Put the database and the models back as they were after set-up."""

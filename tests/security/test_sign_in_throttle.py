@@ -186,6 +186,16 @@ def test_password_checks_in_flight_are_bounded_in_total(api, db):
 # --- the pure parts ---------------------------------------------------------------------------
 
 
+def test_an_unknown_username_costs_one_hash_check_like_a_known_one():
+    """The stored hash checked for an unknown name has the hasher's own parameters (the same
+    cost as any account's hash), and no password matches it."""
+    from matcher.access import accounts
+
+    assert not accounts._hasher.check_needs_rehash(accounts._DUMMY)
+    assert accounts.verify_password(None, "not a password of anybody") is False
+    assert accounts._hasher.verify(accounts._DUMMY, "not a password of anybody")
+
+
 def test_backoff_is_free_then_doubles_up_to_the_ceiling():
     assert [backoff_s(n, 3, 300) for n in range(3)] == [0, 0, 0]
     assert [backoff_s(n, 3, 300) for n in range(3, 13)] == [1, 2, 4, 8, 16, 32, 64, 128, 256,
