@@ -25,6 +25,7 @@ from api.deps import Caller, CallerDep, SessionDep, allow
 from api.errors import Problem, problem_responses
 from api.routes.clients import ClientId, visible_client, visible_profile
 from api.routes.directory import place_name
+from api.routes.referrals import shared_client
 from api.routing import ReleasingRoute
 from api.schemas.bounds import Offset, page_limit
 from api.schemas.clients import ID_PATTERN
@@ -37,7 +38,6 @@ from api.schemas.clubs import (
     ClubReferralOut,
     NearbyClubOut,
 )
-from api.schemas.referrals import SharedClient
 from matcher.matching.clubs import load_clubs, nearby_clubs
 from matcher.store.seats import reserve_seat
 from matcher.store.tables import Client, ClubReferral, Option, Provider
@@ -193,10 +193,6 @@ def check_club_referral(referral_id: ReferralId, body: ClubCheckIn, session: Ses
     return record_check(session, caller, referral_id, body)
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - int((on.month, on.day) < (born.month, born.day))
-
-
 def club_members(session: Session, caller: Caller, limit: int, offset: int) -> ClubMemberPage:
     """The referrals to the caller's clubs, newest first: what the clients agreed to share."""
     if caller.provider_id is None:
@@ -214,10 +210,7 @@ def club_members(session: Session, caller: Caller, limit: int, offset: int) -> C
     today = date.today()
     items = [ClubMemberOut(
         referral_id=r.referral_id, option_id=r.option_id, title=r.title,
-        referred_on=r.referred_on,
-        client=SharedClient(full_name=r.full_name, gender=r.gender,
-                            age=_age(r.birth_date, today), place_name=place_name(r.place_id),
-                            needs_sign_language=r.disability == "deaf")) for r in rows]
+        referred_on=r.referred_on, client=shared_client(r, today)) for r in rows]
     audit.record(session, caller, "read", "club_referral", None,
                  {"referrals": [r.referral_id for r in rows], "total": total})
     session.commit()

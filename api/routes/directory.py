@@ -30,6 +30,7 @@ from api.schemas.directory import (
     ProviderPage,
     TradeOut,
 )
+from matcher.matching.clubs import groups_served
 from matcher.store.tables import Option, OptionTrade, Provider
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import DISTRICT_LEVELS, PlaceNotFound, load_place_index
@@ -87,7 +88,7 @@ def options_out(session: Session, options: Sequence[Option]) -> list[OptionOut]:
             start_date=o.start_date, women_only=bool(o.women_only),
             sign_language=bool(o.sign_language), accepts_records=bool(o.accepts_records),
             version=o.version, unlimited=bool(o.unlimited),
-            groups_served=[g for g in (o.groups_served or "").split(",") if g],
+            groups_served=list(groups_served(o.groups_served)),
         )
         for o in options
     ]

@@ -21,7 +21,7 @@ from api.errors import Problem, problem_responses
 from api.routes.directory import place_name
 from api.routing import ReleasingRoute
 from api.schemas.bounds import Offset, page_limit
-from api.schemas.clients import ID_PATTERN
+from api.schemas.clients import ID_PATTERN, age_on
 from api.schemas.referrals import ReferralOut, ReferralPage, SharedClient, WithheldClient
 from matcher.store.tables import Client, Option, Placement, ReferralAnswer
 
@@ -31,10 +31,6 @@ router = APIRouter(route_class=ReleasingRoute, prefix="/v1/my/referrals", tags=[
 
 NOT_YOURS = "no such referral among your provider's options"
 PlacementId = Annotated[str, Path(pattern=ID_PATTERN, description="a placement id")]
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - int((on.month, on.day) < (born.month, born.day))
 
 
 def _columns() -> Select:
@@ -60,11 +56,17 @@ def referral_preview(session: Session, placement_id: str) -> ReferralOut | None:
     return None if row is None else _out(row, date.today())
 
 
+def shared_client(row, today: date) -> SharedClient:
+    """What a client agreed to share with a provider, from a row of the columns read above
+    (full_name, gender, birth_date, place_id, disability); nothing else of the client."""
+    return SharedClient(full_name=row.full_name, gender=row.gender,
+                        age=age_on(row.birth_date, today), place_name=place_name(row.place_id),
+                        needs_sign_language=row.disability == "deaf")
+
+
 def _out(row, today: date) -> ReferralOut:
     if row.consent_share:
-        client: SharedClient | WithheldClient = SharedClient(
-            full_name=row.full_name, gender=row.gender, age=_age(row.birth_date, today),
-            place_name=place_name(row.place_id), needs_sign_language=row.disability == "deaf")
+        client: SharedClient | WithheldClient = shared_client(row, today)
     else:
         client = WithheldClient(reference=row.placement_id)
     return ReferralOut(placement_id=row.placement_id, option_id=row.option_id,

@@ -7,6 +7,8 @@ same here as over the API and is shown next to the form that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
@@ -39,16 +41,14 @@ def _refused(request: Request, session, caller, client_id: str, status: int,
                        club_errors=errors)
 
 
-@router.post("/clients/{client_id}/club-referrals", dependencies=[CSRF])
-def refer_to_club(request: Request, client_id: ClientId, session: SessionDep,
-                  caller: PageCaller, fields: FormFields):
-    """Refer the client to the club chosen on the short list, with the client's consent."""
+def _submit(request: Request, session, caller, client_id: str,
+            send: Callable[[], object], done: str):
+    """Run one club form's route function (``send``, which builds its body from the form);
+    a refusal is shown on the client's page next to the clubs, else go to ``done``."""
     need(caller, "social_worker")
     t = translator(request)
     try:
-        body = ClubReferralIn(option_id=(fields.get("option_id") or "").strip(),
-                              consent=checked(fields, "consent"))
-        refer(session, caller, client_id, body)
+        send()
     except ValidationError as exc:
         return _refused(request, session, caller, client_id, 422, field_errors(exc, t))
     except Problem as exc:
@@ -56,27 +56,32 @@ def refer_to_club(request: Request, client_id: ClientId, session: SessionDep,
             raise
         return _refused(request, session, caller, client_id, exc.status,
                         {"form": _problem(exc, t)})
-    return RedirectResponse(f"/clients/{client_id}?club=1#clubs", status_code=303)
+    return RedirectResponse(done, status_code=303)
+
+
+@router.post("/clients/{client_id}/club-referrals", dependencies=[CSRF])
+def refer_to_club(request: Request, client_id: ClientId, session: SessionDep,
+                  caller: PageCaller, fields: FormFields):
+    """Refer the client to the club chosen on the short list, with the client's consent."""
+    def send():
+        body = ClubReferralIn(option_id=(fields.get("option_id") or "").strip(),
+                              consent=checked(fields, "consent"))
+        refer(session, caller, client_id, body)
+
+    return _submit(request, session, caller, client_id, send,
+                   f"/clients/{client_id}?club=1#clubs")
 
 
 @router.post("/clients/{client_id}/club-referrals/{referral_id}/check", dependencies=[CSRF])
 def check_club(request: Request, client_id: ClientId, referral_id: ReferralId,
                session: SessionDep, caller: PageCaller, fields: FormFields):
     """The three-month check of a club referral: is the client still attending?"""
-    need(caller, "social_worker")
-    t = translator(request)
-    try:
+    def send():
         body = ClubCheckIn(attending=fields.get("attending") == "1",
                            checked_on=(fields.get("checked_on") or "").strip() or None)
         record_check(session, caller, referral_id, body)
-    except ValidationError as exc:
-        return _refused(request, session, caller, client_id, 422, field_errors(exc, t))
-    except Problem as exc:
-        if exc.status == 404 and exc.field == "client_id":
-            raise
-        return _refused(request, session, caller, client_id, exc.status,
-                        {"form": _problem(exc, t)})
-    return RedirectResponse(f"/clients/{client_id}#clubs", status_code=303)
+
+    return _submit(request, session, caller, client_id, send, f"/clients/{client_id}#clubs")
 
 
 @router.get("/my/club-members")

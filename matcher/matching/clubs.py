@@ -55,7 +55,7 @@ def load_clubs(session: Session) -> pd.DataFrame:
     return frame(session, query, CLUB_COLUMNS)
 
 
-def _groups(text) -> tuple[str, ...]:
+def groups_served(text) -> tuple[str, ...]:
     """The codes of a groups_served cell; empty (None, or NaN in a frame): everyone."""
     return tuple(g for g in text.split(",") if g) if isinstance(text, str) else ()
 
@@ -82,7 +82,7 @@ def nearby_clubs(client: ClientProfile, clubs: pd.DataFrame, places: PlaceIndex,
            for c in ("women_only", "sign_language", "accepts_records")},
     }
     ok = check(client, rules, distance, on).eligible
-    groups = [_groups(g) for g in clubs["groups_served"]]
+    groups = [groups_served(g) for g in clubs["groups_served"]]
     ok &= np.array([not g or str(client.group) in g for g in groups], dtype=bool)
     signs_first = (~rules["sign_language"]) if client.disability == "deaf" else np.zeros(len(ok))
     order = np.lexsort((clubs["option_id"].to_numpy(), distance, signs_first))
@@ -97,4 +97,5 @@ def nearby_clubs(client: ClientProfile, clubs: pd.DataFrame, places: PlaceIndex,
         groups=groups[i]) for i in chosen]
 
 
-__all__ = ["CLUB_COLUMNS", "SHORT_LIST", "NearbyClub", "load_clubs", "nearby_clubs"]
+__all__ = ["CLUB_COLUMNS", "SHORT_LIST", "NearbyClub", "groups_served", "load_clubs",
+           "nearby_clubs"]

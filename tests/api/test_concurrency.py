@@ -10,27 +10,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from tests.api import server as srv
 from tests.api.fixtures import add_clients_with_suggestion, add_open_option, seats_and_placements
-from tests.conftest import BACKENDS, seeded_database
 
 SEATS, REQUESTS = 10, 200
-
-
-@pytest.fixture(params=BACKENDS)
-def busy_server(request, tmp_path, trained_model_dir):
-    url, cleanup = seeded_database(request.param, tmp_path)
-    workers = 4 if request.param == "postgresql" else 1
-    server = srv.start(url, trained_model_dir, request.param, workers=workers,
-                       log=tmp_path / "server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
 
 
 async def _accept_all(server: srv.Server, suggestion_ids: list[int], option_id: str):

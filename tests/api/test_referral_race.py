@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from matcher.store.db import make_engine
@@ -22,23 +21,8 @@ from matcher.store.tables import Placement
 from tests.api import server as srv
 from tests.api.fixtures import add_clients_with_suggestion
 from tests.api.referral_world import assert_unbroken, referred, seat_chain, seats
-from tests.conftest import BACKENDS, seeded_database
 
 SEATS, ACCEPTS = 5, 30
-
-
-@pytest.fixture(params=BACKENDS)
-def busy_server(request, tmp_path, trained_model_dir):
-    url, cleanup = seeded_database(request.param, tmp_path)
-    workers = 4 if request.param == "postgresql" else 1
-    server = srv.start(url, trained_model_dir, request.param, workers=workers,
-                       log=tmp_path / "server.log")
-    try:
-        yield server
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
 
 
 async def _race(server: srv.Server, declines: list[str], suggestions: list[int],
