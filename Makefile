@@ -28,8 +28,19 @@ run: install
 	test -f "$${MATCHER_MODEL_DIR:-models}/current.json" || $(BIN)/matcher train
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 
+# Every test in two steps: the tests that can share the machine in TEST_WORKERS processes
+# (pytest-xdist; the tests spend much of their time waiting on servers, PostgreSQL and the
+# browser, so more processes than cores), then the `alone` ones (they restart PostgreSQL)
+# one at a time. JUNIT=path writes the report of each step: path, and path's stem + -alone.
+# PYTEST_ARGS go to both steps (a step that selects nothing passes); TEST_WORKERS=0 runs the
+# first step in this process.
+TEST_WORKERS ?= 3
+JUNIT ?=
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not alone" \
+	  $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m alone $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) \
+	  $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Lint and the library's unit tests, under a minute: SQLite files only (no database server,
 # no API server, no browser), whatever DATABASE_URL says. The modules are the ones whose

@@ -8,9 +8,11 @@ MATCHER_REQUIRE_POSTGRES=1 (CI), an unreachable PostgreSQL is an error, not a sk
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -103,7 +105,7 @@ def engine(db_url) -> Iterator[Engine]:
     eng.dispose()
 
 
-# --- the demo world: seeded and trained once per backend per session, copied for each use ----
+# --- the demo world: seeded and trained once per backend per run, copied for each use ---------
 
 _SESSION: dict = {}  # "tmp": the session's tmp_path_factory; "cleanups": templates to drop
 _SEEDED: dict[str, str] = {}  # backend -> URL of the seeded template (never given to a test)
@@ -146,8 +148,36 @@ def _seed_demo(url: str) -> None:
     engine.dispose()
 
 
+def _made_once(name: str, make: Callable[[Path], None]) -> Path:
+    """The directory ``name``, filled by ``make(directory)`` once per test run.
+
+    Under pytest-xdist (make test) the run's workers share it: the first to ask makes it while
+    the others wait on a lock, so the demo world is imported and trained once per run, not
+    once per worker. A file in it is copied before anything writes to it.
+    """
+    tmp = _SESSION["tmp"]
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        target = tmp.mktemp(name)
+        make(target)
+        return target
+    root = tmp.getbasetemp().parent  # the run's directory; each worker's is below it
+    target = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / ".made").exists():
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            make(target)
+            (target / ".made").touch()
+    return target
+
+
 def _seeded_template(backend: str) -> str:
-    if backend not in _SEEDED:
+    if backend == "sqlite" and backend not in _SEEDED:
+        made = _made_once("template-sqlite",
+                          lambda d: _seed_demo(f"sqlite:///{d / 'matcher.sqlite3'}"))
+        _SEEDED[backend] = f"sqlite:///{made / 'matcher.sqlite3'}"
+    if backend not in _SEEDED:  # a PostgreSQL schema per worker, dropped at its end
         url, cleanup = backend_url(backend, _SESSION["tmp"].mktemp(f"template-{backend}"))
         if cleanup:
             _SESSION["cleanups"].append(cleanup)
@@ -160,8 +190,9 @@ def seeded_database(backend: str, tmp):
     """A migrated database with the demo world's data and the demo usernames, with the test
     password: not marked as the demo database, so it takes imports: (url, cleanup).
 
-    A copy of the session's template for ``backend`` (tests/templates.py): the demo world is
-    imported once per backend per session, and every caller gets a database of its own.
+    A copy of the run's template for ``backend`` (tests/templates.py): the demo world is
+    imported once per backend per run (once per worker on PostgreSQL), and every caller gets
+    a database of its own.
     """
     if "tmp" not in _SESSION:  # outside a pytest session: seed it here
         made = backend_url(backend, tmp)
@@ -175,19 +206,20 @@ def seeded_database(backend: str, tmp):
 
 
 def trained_models(backend: str) -> Path:
-    """The model directory trained once per session on ``backend``'s demo world; copy it
+    """The model directory trained once per run on ``backend``'s demo world; copy it
     before anything writes into it."""
     if backend not in _TRAINED:
-        from matcher.outcomes import train
+        def train_into(work: Path) -> None:
+            from matcher.outcomes import train
 
-        work = _SESSION["tmp"].mktemp(f"model-{backend}")
-        url, cleanup = seeded_database(backend, work)
-        engine = make_engine(url)
-        train(engine, model_dir=work / "models")
-        engine.dispose()
-        if cleanup:
-            cleanup()
-        _TRAINED[backend] = work / "models"
+            url, cleanup = seeded_database(backend, work)
+            engine = make_engine(url)
+            train(engine, model_dir=work / "models")
+            engine.dispose()
+            if cleanup:
+                cleanup()
+
+        _TRAINED[backend] = _made_once(f"model-{backend}", train_into) / "models"
     return _TRAINED[backend]
 
 

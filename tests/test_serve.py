@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from tests import local_http
 from tests.importing.test_cli_import import MATCHER
 
 
@@ -29,14 +30,14 @@ def test_serve_answers_health_on_an_empty_database(tmp_path):
         deadline = time.monotonic() + 180
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                health = local_http.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"server did not start:\n{proc.stdout.read()}")
                 time.sleep(0.5)
         assert health.json() == {"status": "ok"}
-        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        ready = local_http.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
         assert ready.status_code == 200 and ready.json()["database"] == "ok"
     finally:
         proc.terminate()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from matcher.store import generations
 from matcher.store.db import make_engine, transaction
 from matcher.store.tables import Client, Option, OptionTrade, Provider, Suggestion, User
+from tests import local_http
 
 PLACE = "cur-6658"  # Phường Cao Xanh, Hạ Long
 
@@ -82,7 +83,6 @@ def new_account(api, role: str, password: str, *, provider_id: str | None = None
     client records. The admin's answer (user_id, username, ...)."""
     import time
 
-    import httpx
 
     name = f"{prefix}{time.time_ns()}"
     with api.client("quantri") as admin:
@@ -90,7 +90,7 @@ def new_account(api, role: str, password: str, *, provider_id: str | None = None
                                              "provider_id": provider_id})
         assert made.status_code == 201, made.text
     body = made.json()
-    done = httpx.post(f"{api.url}/v1/auth/activate", timeout=30, json={
+    done = local_http.post(f"{api.url}/v1/auth/activate", timeout=30, json={
         "username": name, "code": body["activation_code"], "new_password": password})
     assert done.status_code == 200, done.text
     if done.json()["status"] == "awaiting_approval":

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import local_http
+
 SECRET = "test-secret-key-for-the-api-tests-only-0123456789"
 # The seeded test databases are not demo databases (they take imports), so their accounts
 # (the demo usernames) have this password: the demo password works on a demo database only.
@@ -37,7 +39,7 @@ class Server:
 
     def token(self, username: str, password: str = TEST_PASSWORD) -> str:
         if username not in self._tokens:
-            r = httpx.post(f"{self.url}/v1/auth/token",
+            r = local_http.post(f"{self.url}/v1/auth/token",
                            data={"username": username, "password": password}, timeout=30)
             r.raise_for_status()
             self._tokens[username] = r.json()["access_token"]
@@ -46,7 +48,7 @@ class Server:
     def client(self, username: str | None = None, **kwargs) -> httpx.Client:
         """An HTTP client signed in as ``username`` (anonymous when None)."""
         headers = {"Authorization": f"Bearer {self.token(username)}"} if username else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
+        return local_http.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -84,7 +86,7 @@ def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+            if local_http.get(f"{server.url}/readyz", timeout=2).status_code == 200:
                 return server
         except httpx.TransportError:
             pass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import jwt
 
+from tests import local_http
 from tests.api.fixtures import new_account
 from tests.api.server import SECRET, TEST_PASSWORD
 
@@ -42,7 +42,7 @@ def test_sign_in_returns_a_bearer_token_and_a_session_cookie(api):
         assert "samesite=strict" in r.headers["set-cookie"].lower()
         me = c.get(PROTECTED, headers={"Authorization": f"Bearer {body['access_token']}"})
         assert me.json()["username"] == "ctv.halong"
-    with httpx.Client(base_url=api.url, cookies={"matcher_session": cookie}) as pages:
+    with local_http.Client(base_url=api.url, cookies={"matcher_session": cookie}) as pages:
         assert pages.get(PROTECTED).json()["role"] == "social_worker"
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import Engine, func, select, text
 
 from matcher.store.db import make_engine
 from matcher.store.tables import AuditEntry, Client, Option, Placement, Plan
+from tests import local_http
 from tests.api import server as srv
 from tests.conftest import BACKENDS, seeded_database
 from tests.importing.helpers import snapshot
@@ -55,7 +56,7 @@ class Life:
         self.log = self.tmp / f"server-{self.starts}.log"
         self.server = srv.start(self.db_url, self.model_dir, self.backend, log=self.log)
         _assert_single_process(self.server)
-        r = httpx.get(f"{self.server.url}/readyz", timeout=10)
+        r = local_http.get(f"{self.server.url}/readyz", timeout=10)
         assert r.status_code == 200, r.text
         return self.server
 
@@ -115,7 +116,7 @@ class Call(threading.Thread):
     def __init__(self, server: srv.Server, user: str, path: str, **kwargs) -> None:
         super().__init__(daemon=True)
         headers = {"Authorization": f"Bearer {server.token(user)}"}
-        with httpx.Client() as c:
+        with local_http.Client() as c:
             built = c.build_request("POST", f"{server.url}{path}", headers=headers, **kwargs)
         self.body = built.read()
         self.headers = {k: v for k, v in built.headers.items() if k.lower() != "host"}
@@ -136,7 +137,7 @@ class Call(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.Client(timeout=180) as c:
+            with local_http.Client(timeout=180) as c:
                 self.response = c.post(self.url, content=self._stream(), headers=self.headers)
         except BaseException as exc:  # noqa: BLE001 - kept for the test to judge
             self.error = exc

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from matcher.store.db import make_engine, transaction
 from matcher.store.tables import AuditEntry
+from tests import local_http
 
 
 def current_version(api) -> str:
@@ -86,8 +87,6 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
     import shutil
     import time as clock
 
-    import httpx
-
     from tests.api import server as srv
     from tests.conftest import seeded_database
 
@@ -96,7 +95,7 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
     url, cleanup = seeded_database("sqlite", tmp_path)
     server = srv.start(url, models, "sqlite", log=tmp_path / "server.log")
     try:
-        assert httpx.get(f"{server.url}/readyz", timeout=30).json()["status"] == "ok"
+        assert local_http.get(f"{server.url}/readyz", timeout=30).json()["status"] == "ok"
         current = models / "current.json"
         # The current model's artefact (the folder may hold earlier ones: a test retrains).
         version = json.loads(current.read_text())["version"]
@@ -104,7 +103,7 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
         artefact.write_bytes(artefact.read_bytes() + b"tampered")
         clock.sleep(0.01)
         current.write_text(current.read_text())  # a new timestamp: the server looks again
-        ready = httpx.get(f"{server.url}/readyz", timeout=30)
+        ready = local_http.get(f"{server.url}/readyz", timeout=30)
         assert ready.status_code == 503 and ready.json()["model"] == "unusable"
         with server.client("ctv.halong") as c:
             client_id = c.get("/v1/clients?limit=1").json()["items"][0]["client_id"]

@@ -15,7 +15,6 @@ import logging
 import threading
 import time
 
-import httpx
 import pytest
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from api.reviewing import RECOMPUTES, ReviewKeeper
 from matcher.settings import get_settings
 from matcher.store import generations
 from matcher.store.db import make_engine
+from tests import local_http
 
 WAIT_S = 60  # longest a test waits for a background computation on a busy machine
 
@@ -252,7 +252,7 @@ def test_before_the_first_review_the_api_answers_202_and_the_page_says_so(empty_
         assert first.status_code == 202, first.text
         assert first.json()["status"] == "computing"
         assert int(first.headers["Retry-After"]) > 0
-    with httpx.Client(base_url=empty_server.url, timeout=60) as browser:
+    with local_http.Client(base_url=empty_server.url, timeout=60) as browser:
         assert login_form(browser, "canbo.chuongtrinh").status_code == 303
         page = browser.get("/review/effects")
         assert page.status_code in (200, 202)

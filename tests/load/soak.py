@@ -44,6 +44,7 @@ from matcher.store.tables import (
     Suggestion,
     User,
 )
+from tests import local_http
 
 SOCIAL_WORKERS = ("ctv.halong", "ctv.uongbi", "ctv.campha")
 PROVIDER = "truong.nghe"
@@ -153,7 +154,7 @@ class Driver:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.spec = spec
         self.rng = random.Random(spec["seed"])
-        self.http = httpx.Client(base_url=spec["url"], timeout=HTTP_TIMEOUT,
+        self.http = local_http.Client(base_url=spec["url"], timeout=HTTP_TIMEOUT,
                                  headers={"Authorization": f"Bearer {spec['token']}"})
         self.records: list[Record] = []
         self.failed = None  # a shared counter of requests without an answer, or None

@@ -27,9 +27,13 @@ from sqlalchemy import select, text
 from api.auth import tokens
 from matcher.store.db import make_engine
 from matcher.store.tables import Decision
+from tests import local_http
 from tests.api import server as srv
 from tests.conftest import _require_postgres, seeded_database
 from tests.load import soak
+
+# make test runs these after the parallel part: nothing else may use PostgreSQL meanwhile.
+pytestmark = pytest.mark.alone
 
 ROLES = ("social_worker", "social_worker", "social_worker", "provider")
 DOWN_SECONDS = 2.0
@@ -122,8 +126,8 @@ def cluster(pg_server):
 def _while_down(server: srv.Server) -> dict[str, httpx.Response]:
     """What the API, a page and /readyz answer while the database is down."""
     token = server.token("ctv.halong")
-    with httpx.Client(base_url=server.url, timeout=15) as c, \
-            httpx.Client(base_url=server.url, timeout=15, cookies={tokens.COOKIE: token}) as b:
+    with local_http.Client(base_url=server.url, timeout=15) as c, \
+            local_http.Client(base_url=server.url, timeout=15, cookies={tokens.COOKIE: token}) as b:
         return {
             "api": c.get("/v1/me", headers={"Authorization": f"Bearer {token}"}),
             "page": b.get("/clients"),

@@ -17,6 +17,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from api.main import app
+from tests import local_http
 from tests.api.server import TEST_PASSWORD
 
 USERS = ("ctv.halong", "canbo.chuongtrinh", "truong.nghe", "quantri")
@@ -70,7 +71,7 @@ def signed_in(api):
     """A cookie-and-token client per role, and its form token for the page forms."""
     clients = {}
     for user in USERS:
-        client = httpx.Client(base_url=api.url, timeout=60,
+        client = local_http.Client(base_url=api.url, timeout=60,
                               headers={"Authorization": f"Bearer {api.token(user)}"})
         form = client.get("/login").text
         sent = re.search(r'name="csrf" value="([^"]+)"', form)

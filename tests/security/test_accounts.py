@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import update
 
+from tests import local_http
 from tests.api.fixtures import new_account
 from tests.web.signin import login_form
 
@@ -32,12 +33,12 @@ def _create(api, role: str, **extra) -> dict:
 
 
 def _activate(api, username: str, code: str, password: str = PASSWORD) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/auth/activate", timeout=30,
+    return local_http.post(f"{api.url}/v1/auth/activate", timeout=30,
                       json={"username": username, "code": code, "new_password": password})
 
 
 def _sign_in(api, username: str, password: str = PASSWORD) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+    return local_http.post(f"{api.url}/v1/auth/token", timeout=30,
                       data={"username": username, "password": password})
 
 
@@ -110,14 +111,14 @@ def test_a_social_worker_reads_no_clients_until_programme_staff_approve(api):
     assert {"create", "activate", "approve"} <= {e["action"] for e in events}
     token = _sign_in(api, made["username"])
     assert token.status_code == 200
-    reads = httpx.get(f"{api.url}{CLIENT_AREA}", headers=_bearer(token.json()["access_token"]))
+    reads = local_http.get(f"{api.url}{CLIENT_AREA}", headers=_bearer(token.json()["access_token"]))
     assert reads.status_code == 200
 
 
 def test_the_creator_of_an_account_cannot_approve_it(api):
     """An admin later made programme staff still cannot approve an account it made."""
     maker = new_account(api, "admin", PASSWORD, prefix="maker")
-    made_by_maker = httpx.post(
+    made_by_maker = local_http.post(
         f"{api.url}/v1/users", timeout=30,
         headers=_bearer(_sign_in(api, maker["username"]).json()["access_token"]),
         json={"username": f"mine{time.time_ns()}", "role": "social_worker"}).json()
@@ -129,7 +130,7 @@ def test_the_creator_of_an_account_cannot_approve_it(api):
     with api.client(STAFF) as staff:
         assert staff.post(f"/v1/users/{maker['user_id']}/approve").status_code == 200
     token = _sign_in(api, maker["username"]).json()["access_token"]
-    r = httpx.post(f"{api.url}/v1/users/{made_by_maker['user_id']}/approve",
+    r = local_http.post(f"{api.url}/v1/users/{made_by_maker['user_id']}/approve",
                    headers=_bearer(token), timeout=30)
     assert r.status_code == 409 and "made the account" in r.json()["detail"]
 
@@ -137,13 +138,13 @@ def test_the_creator_of_an_account_cannot_approve_it(api):
 def test_an_admin_reset_and_activation_give_no_client_access(api):
     worker = new_account(api, "social_worker", PASSWORD, prefix="reset")
     before = _sign_in(api, worker["username"]).json()["access_token"]
-    assert httpx.get(f"{api.url}{CLIENT_AREA}", headers=_bearer(before)).status_code == 200
+    assert local_http.get(f"{api.url}{CLIENT_AREA}", headers=_bearer(before)).status_code == 200
     with api.client(ADMIN) as admin:
         reset = admin.post(f"/v1/users/{worker['user_id']}/reset")
     assert reset.status_code == 200, reset.text
     code = reset.json()["activation_code"]
     # The worker's sign-in ends, and the old password no longer works.
-    assert httpx.get(f"{api.url}/v1/me", headers=_bearer(before)).status_code == 401
+    assert local_http.get(f"{api.url}/v1/me", headers=_bearer(before)).status_code == 401
     assert _sign_in(api, worker["username"]).status_code == 401
     # The admin uses the code itself: the account waits for a programme staff approval.
     done = _activate(api, worker["username"], code, "admin-chose-this")
@@ -176,7 +177,7 @@ TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 def test_the_staff_page_lists_and_approves_waiting_accounts(web):
     made = _create(web, "programme_staff")
     assert _activate(web, made["username"], made["activation_code"]).status_code == 200
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         assert login_form(page, STAFF).status_code == 303
         listing = page.get("/staff/accounts")
         assert listing.status_code == 200 and made["username"] in listing.text
@@ -188,7 +189,7 @@ def test_the_staff_page_lists_and_approves_waiting_accounts(web):
     assert made["username"] not in waiting  # no longer awaiting approval
     assert made["username"] in after  # but in the recent events
     assert _sign_in(web, made["username"]).status_code == 200
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         assert login_form(page, ADMIN).status_code == 303
         assert page.get("/staff/accounts").status_code == 403
 
@@ -197,7 +198,7 @@ def test_the_activation_page_sets_the_password_with_its_form_token(web):
     made = _create(web, "admin")
     form = {"username": made["username"], "code": made["activation_code"],
             "new_password": PASSWORD, "confirm": PASSWORD}
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         assert page.post("/activate", data=form).status_code == 403  # no form token
         token = TOKEN.search(page.get("/activate").text).group(1)
         done = page.post("/activate", data={**form, "csrf": token})

@@ -29,6 +29,7 @@ from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
 from matcher.ingest import import_file
 from matcher.store.db import make_engine, transaction, upgrade
 from matcher.store.tables import Provider, User
+from tests import local_http
 from tests.api import server as srv
 from tests.conftest import BACKENDS, backend_url
 from tests.importing.helpers import GOOD, write_csv
@@ -68,7 +69,7 @@ def serve(db_url: str, tmp: Path, backend: str) -> tuple[srv.Server, Path]:
     deadline = time.monotonic() + 180
     while True:
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+            if local_http.get(f"{server.url}/readyz", timeout=2).status_code == 200:
                 return server, log
         except httpx.TransportError:
             pass
@@ -79,14 +80,14 @@ def serve(db_url: str, tmp: Path, backend: str) -> tuple[srv.Server, Path]:
 
 
 def sign_in(server: srv.Server, username: str, password: str) -> httpx.Response:
-    return httpx.post(f"{server.url}/v1/auth/token", timeout=30,
+    return local_http.post(f"{server.url}/v1/auth/token", timeout=30,
                       data={"username": username, "password": password})
 
 
 @contextmanager
 def signed_in(server: srv.Server, username: str, password: str) -> Iterator[httpx.Client]:
     """A client with the pages' session cookie (set by the token route) and the bearer."""
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    with local_http.Client(base_url=server.url, timeout=60) as client:
         r = client.post("/v1/auth/token", data={"username": username, "password": password})
         assert r.status_code == 200, (username, r.text)
         client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
@@ -190,9 +191,9 @@ def demo(request, tmp_path_factory):
 
 
 def test_the_demo_database_says_so_on_every_page(demo):
-    login = httpx.get(f"{demo.url}/login", timeout=30)
+    login = local_http.get(f"{demo.url}/login", timeout=30)
     assert login.status_code == 200 and BANNER["vi"] in login.text
-    english = httpx.get(f"{demo.url}/login", cookies={"lang": "en"}, timeout=30)
+    english = local_http.get(f"{demo.url}/login", cookies={"lang": "en"}, timeout=30)
     assert BANNER["en"] in english.text
     pages = {"ctv.halong": ["/clients", "/clients/new"],
              "canbo.chuongtrinh": ["/dashboard", "/cohort", "/audit"],

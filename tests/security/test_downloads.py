@@ -25,6 +25,7 @@ from matcher.safe_cells import TRIGGERS, csv_row, text_cell
 from matcher.store.db import transaction
 from matcher.store.tables import Client, Option, Placement, Plan, Provider
 from matcher.vocab.text import fold
+from tests import local_http
 from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"
@@ -87,7 +88,7 @@ def test_every_download_route_is_checked_here():
 
 @contextmanager
 def _signed_in(server, username: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
+    with local_http.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
         r = login_form(client, username)
         assert r.status_code == 303, r.text
         yield client

@@ -23,6 +23,7 @@ from api.web import i18n
 from matcher.access.accounts import add_user
 from matcher.store.db import transaction
 from matcher.store.tables import FollowUp, Option
+from tests import local_http
 from tests.api.fixtures import add_clients_with_suggestion, add_open_option
 from tests.api.server import TEST_PASSWORD
 
@@ -30,7 +31,7 @@ SOCIAL_WORKER, STAFF, ADMIN = "ctv.halong", "canbo.chuongtrinh", "quantri"
 
 
 def _page_client(server, username: str) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=60)
+    client = local_http.Client(base_url=server.url, timeout=60)
     form = client.get("/login").text
     sent = re.search(r'name="csrf" value="([^"]+)"', form)
     r = client.post("/login", data={"username": username, "password": TEST_PASSWORD,

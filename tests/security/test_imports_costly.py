@@ -18,13 +18,13 @@ import time
 import zipfile
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from matcher.store.db import transaction
 from matcher.store.tables import AuditEntry, Client
+from tests import local_http
 from tests.api import server as srv
 from tests.conftest import BACKENDS
 from tests.web.signin import login_form
@@ -102,7 +102,7 @@ def test_an_xlsx_declaring_a_whole_sheet_is_refused_in_seconds(api, db):
 def test_the_cohort_pages_upload_refuses_it_too(api):
     # The programme staff's page reads an uploaded cohort file with the same reader.
     content = _xlsx(_ids(1), sheet_xml=lambda x: _last_row(x, "A1:XFD1048576", "XFD1048576"))
-    with httpx.Client(base_url=api.url, timeout=FAST_S, follow_redirects=False) as client:
+    with local_http.Client(base_url=api.url, timeout=FAST_S, follow_redirects=False) as client:
         r = login_form(client, STAFF)
         assert r.status_code == 303, r.text
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/cohort").text).group(1)

@@ -12,6 +12,7 @@ import re
 
 import httpx
 
+from tests import local_http
 from tests.api.fixtures import new_account
 from tests.api.server import TEST_PASSWORD
 from tests.web.signin import login_form
@@ -22,7 +23,7 @@ TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def _sign_in(api, username: str, password: str = TEST_PASSWORD) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+    return local_http.post(f"{api.url}/v1/auth/token", timeout=30,
                       data={"username": username, "password": password})
 
 
@@ -33,13 +34,13 @@ def _token(api, username: str, password: str = TEST_PASSWORD) -> str:
 
 
 def _me(api, token: str) -> int:
-    return httpx.get(f"{api.url}{PROBE}", headers={"Authorization": f"Bearer {token}"},
+    return local_http.get(f"{api.url}{PROBE}", headers={"Authorization": f"Bearer {token}"},
                      timeout=30).status_code
 
 
 def test_sign_out_ends_the_token(api):
     token, other = _token(api, "ctv.campha"), _token(api, "ctv.campha")
-    r = httpx.post(f"{api.url}/v1/auth/logout", headers={"Authorization": f"Bearer {token}"},
+    r = local_http.post(f"{api.url}/v1/auth/logout", headers={"Authorization": f"Bearer {token}"},
                    timeout=30)
     assert r.status_code == 204
     assert _me(api, token) == 401
@@ -47,12 +48,12 @@ def test_sign_out_ends_the_token(api):
 
 
 def test_the_sign_out_page_ends_the_cookie_session(web):
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         assert login_form(page, "ctv.campha").status_code == 303
         cookie = page.cookies.get("matcher_session")
         csrf = TOKEN.search(page.get("/clients").text).group(1)
         assert page.post("/logout", data={"csrf": csrf}).status_code == 303
-    with httpx.Client(base_url=web.url, timeout=60, cookies={"matcher_session": cookie}) as c:
+    with local_http.Client(base_url=web.url, timeout=60, cookies={"matcher_session": cookie}) as c:
         assert c.get(PROBE).status_code == 401
 
 
@@ -60,7 +61,7 @@ def test_a_password_change_ends_every_session_but_the_new_one(api):
     user = new_account(api, "admin", PASSWORD, prefix="pw")
     first, second = _token(api, user["username"], PASSWORD), _token(api, user["username"],
                                                                       PASSWORD)
-    with httpx.Client(base_url=api.url, timeout=30,
+    with local_http.Client(base_url=api.url, timeout=30,
                       headers={"Authorization": f"Bearer {first}"}) as c:
         wrong = c.post("/v1/me/password", json={"current_password": "not-it-at-all",
                                                 "new_password": "new-password-2"})
@@ -113,7 +114,7 @@ def test_a_social_worker_switched_on_again_needs_approval(api):
 
 
 def test_an_api_write_with_the_cookie_needs_the_csrf_header(web):
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         assert login_form(page, "ctv.halong").status_code == 303
         csrf = TOKEN.search(page.get("/clients").text).group(1)
         refused = page.post("/v1/clients", json={"birth_date": "2000-01-01"})
@@ -131,18 +132,18 @@ def test_an_api_write_with_the_cookie_needs_the_csrf_header(web):
         assert page.get(PROBE).status_code == 200  # reads need no header
         token = page.cookies.get("matcher_session")
     # A bearer token is no browser's: no header needed.
-    bearer = httpx.post(f"{web.url}/v1/clients", json={"birth_date": "2000-01-01"},
+    bearer = local_http.post(f"{web.url}/v1/clients", json={"birth_date": "2000-01-01"},
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert bearer.status_code == 422
 
 
 def test_the_sign_in_form_needs_its_form_token(web):
-    with httpx.Client(base_url=web.url, timeout=60) as page:
+    with local_http.Client(base_url=web.url, timeout=60) as page:
         r = page.post("/login", data={"username": "ctv.halong", "password": TEST_PASSWORD})
         assert r.status_code == 403
         assert "matcher_session" not in r.headers.get("set-cookie", "")
         # A token from another browser (not this one's cookie) is refused too.
-        with httpx.Client(base_url=web.url, timeout=60) as other:
+        with local_http.Client(base_url=web.url, timeout=60) as other:
             theirs = TOKEN.search(other.get("/login").text).group(1)
         page.get("/login")
         r = page.post("/login", data={"username": "ctv.halong", "password": TEST_PASSWORD,
@@ -154,11 +155,11 @@ def test_the_sign_in_form_needs_its_form_token(web):
 def test_the_api_sign_in_refuses_another_sites_page(api):
     """A form on another site posting to /v1/auth/token would sign the visitor's browser into
     the other site's account (its cookie); the browser says it is cross-site, and is refused."""
-    r = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+    r = local_http.post(f"{api.url}/v1/auth/token", timeout=30,
                    data={"username": "ctv.halong", "password": TEST_PASSWORD},
                    headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403 and "matcher_session" not in r.headers.get("set-cookie", "")
-    same = httpx.post(f"{api.url}/v1/auth/token", timeout=30,
+    same = local_http.post(f"{api.url}/v1/auth/token", timeout=30,
                       data={"username": "ctv.halong", "password": TEST_PASSWORD},
                       headers={"Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 200

@@ -22,6 +22,7 @@ from matcher.access.sign_in_gate import Gate
 from matcher.access.sign_in_limits import address_group, backoff_s, keys_for
 from matcher.store.db import transaction
 from matcher.store.tables import SignInFailure
+from tests import local_http
 
 RIGHT = "right-password-1"
 WRONG = "wrong-password-1"
@@ -42,7 +43,7 @@ def account(db) -> str:
 
 
 def _try(api, username: str, password: str, address: str) -> httpx.Response:
-    return httpx.post(f"{api.url}/v1/auth/token", timeout=60,
+    return local_http.post(f"{api.url}/v1/auth/token", timeout=60,
                       data={"username": username, "password": password},
                       headers={"X-Forwarded-For": address})
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from matcher.store.tables import Provider
+from tests import local_http
 from tests.web.signin import TOKEN, login_form
 
 ADMIN, STAFF = "quantri", "canbo.chuongtrinh"
@@ -26,7 +27,7 @@ CODE = re.compile(r'id="activation-code">([^<]+)<')
 
 @contextmanager
 def _signed_in(web, username: str, lang: str | None = None) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=web.url, timeout=60, follow_redirects=False) as client:
+    with local_http.Client(base_url=web.url, timeout=60, follow_redirects=False) as client:
         r = login_form(client, username)
         assert r.status_code == 303, r.text[:300]
         if lang:
@@ -62,17 +63,17 @@ def _made(client: httpx.Client, role: str, provider_id: str = "") -> tuple[str, 
 
 
 def _activate(web, username: str, code: str) -> httpx.Response:
-    return httpx.post(f"{web.url}/v1/auth/activate", timeout=30,
+    return local_http.post(f"{web.url}/v1/auth/activate", timeout=30,
                       json={"username": username, "code": code, "new_password": PASSWORD})
 
 
 def _token(web, username: str) -> httpx.Response:
-    return httpx.post(f"{web.url}/v1/auth/token", timeout=30,
+    return local_http.post(f"{web.url}/v1/auth/token", timeout=30,
                       data={"username": username, "password": PASSWORD})
 
 
 def _me(web, token: str) -> int:
-    return httpx.get(f"{web.url}/v1/me", timeout=30,
+    return local_http.get(f"{web.url}/v1/me", timeout=30,
                      headers={"Authorization": f"Bearer {token}"}).status_code
 
 
@@ -112,7 +113,7 @@ def test_the_answer_says_where_until_when_and_that_approval_follows(web):
 def test_a_social_worker_activated_on_the_page_reads_clients_only_after_approval(web):
     with _signed_in(web, ADMIN) as admin:
         name, code, user_id = _made(admin, "social_worker")
-    with httpx.Client(base_url=web.url, timeout=60) as person:
+    with local_http.Client(base_url=web.url, timeout=60) as person:
         form = person.get("/activate")
         r = person.post("/activate", data={"username": name, "code": code,
                                            "new_password": PASSWORD, "confirm": PASSWORD,
@@ -122,7 +123,7 @@ def test_a_social_worker_activated_on_the_page_reads_clients_only_after_approval
     with web.client(STAFF) as staff:
         assert staff.post(f"/v1/users/{user_id}/approve").status_code == 200
     token = _token(web, name).json()["access_token"]
-    r = httpx.get(f"{web.url}/v1/clients", timeout=30,
+    r = local_http.get(f"{web.url}/v1/clients", timeout=30,
                   headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text[:300]
 
@@ -191,7 +192,7 @@ def test_other_roles_get_403(web, username):
 
 
 def test_the_page_needs_a_sign_in(web):
-    r = httpx.get(f"{web.url}/admin/accounts", timeout=30)
+    r = local_http.get(f"{web.url}/admin/accounts", timeout=30)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/admin/accounts"
 
 

@@ -36,6 +36,7 @@ from matcher.store.tables import (
     Suggestion,
 )
 from matcher.vocab.text import fold
+from tests import local_http
 from tests.api.server import SECRET
 from tests.web.signin import login_form
 
@@ -327,7 +328,7 @@ PAGES = ["/dashboard", "/cohort", "/audit", "/cohort/1", "/cohort/1/plan.xlsx"]
 
 @contextmanager
 def _signed_in(server, username: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
+    with local_http.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
         r = login_form(client, username)
         assert r.status_code == 303, r.text
         yield client
@@ -361,7 +362,7 @@ def _token_of(client: httpx.Client) -> str:
 
 
 def test_staff_pages_answer_and_need_a_sign_in(api):  # noqa: F811
-    anonymous = httpx.Client(base_url=api.url, timeout=60, follow_redirects=False)
+    anonymous = local_http.Client(base_url=api.url, timeout=60, follow_redirects=False)
     assert anonymous.get("/dashboard").status_code == 303
     with _signed_in(api, "canbo.chuongtrinh") as client:
         page = client.get("/dashboard")

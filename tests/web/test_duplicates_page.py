@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from tests import local_http
 from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"
@@ -39,7 +40,7 @@ def near_pair(server) -> tuple[str, str]:
 
 @contextmanager
 def signed_in(server, username: str = STAFF) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    with local_http.Client(base_url=server.url, timeout=60) as client:
         assert login_form(client, username).status_code == 303
         yield client
 

@@ -24,6 +24,7 @@ from api.auth import tokens
 from api.web import i18n
 from matcher.store.tables import Option, OptionChange, User
 from matcher.vocab.domain import Group
+from tests import local_http
 from tests.api import server as srv
 from tests.conftest import last_updated_ago
 from tests.web.signin import login_form
@@ -36,7 +37,7 @@ VI, EN = i18n.catalogue("vi"), i18n.catalogue("en")
 @contextmanager
 def page_client(web, username: str | None = None, lang: str = "vi") -> Iterator[httpx.Client]:
     """A browser-like client: signed in through the /login form, cookies kept."""
-    with httpx.Client(base_url=web.url, timeout=60, cookies={i18n.COOKIE: lang}) as client:
+    with local_http.Client(base_url=web.url, timeout=60, cookies={i18n.COOKIE: lang}) as client:
         if username:
             r = login_form(client, username)
             assert r.status_code == 303, r.text

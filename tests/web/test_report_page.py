@@ -14,6 +14,7 @@ import pytest
 
 from matcher.review.department import SMALL_CELL, department_report
 from matcher.store.db import transaction
+from tests import local_http
 from tests.web.signin import login_form
 
 STAFF = "canbo.chuongtrinh"
@@ -22,7 +23,7 @@ PAGE = "/staff/report"
 
 @contextmanager
 def signed_in(server, username: str = STAFF) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
+    with local_http.Client(base_url=server.url, timeout=120, follow_redirects=False) as client:
         assert login_form(client, username).status_code == 303
         yield client
 
@@ -38,7 +39,7 @@ def test_other_roles_get_403(web, username):
 
 
 def test_a_sign_in_is_needed(web):
-    with httpx.Client(base_url=web.url, timeout=60, follow_redirects=False) as anonymous:
+    with local_http.Client(base_url=web.url, timeout=60, follow_redirects=False) as anonymous:
         assert anonymous.get(PAGE).status_code == 303
 
 

@@ -8,6 +8,7 @@ and the funnel chart (api.web.charts.funnel_chart) on its own."""
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from api.web.review_league import MAX_PAGE, PAGE_SIZE
 from matcher.review import build_review
 from matcher.store.tables import AuditEntry
 from matcher.vocab.text import fold
+from tests import local_http
 from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -39,12 +41,29 @@ FLAG_KEY = {"replicate": "replicate", "review": "review", "as expected": "as_exp
 
 @contextmanager
 def _signed_in(server, username: str, lang: str | None = None) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=300, follow_redirects=False) as client:
+    with local_http.Client(base_url=server.url, timeout=300, follow_redirects=False) as client:
         r = login_form(client, username)
         assert r.status_code == 303, r.text
         if lang:
             client.cookies.set("lang", lang)
         yield client
+
+
+def _up_to_date(web, *, with_effects: bool = False) -> None:
+    """Wait until the server's stored review rests on the data as it is now.
+
+    The server answers with its stored review and recomputes in the background after a
+    change (api/reviewing.py); the tests before this one on the same server changed the data,
+    so a page compared with a review computed here is read once the server has caught up.
+    """
+    deadline = time.monotonic() + 300
+    with web.client(STAFF) as client:
+        while True:
+            r = client.get("/v1/review", params={"effects": with_effects})
+            if r.status_code == 200 and not r.json()["stale"]:
+                return
+            assert time.monotonic() < deadline, r.text[:300]
+            time.sleep(0.2)
 
 
 def _review(web, db, *, with_effects: bool) -> dict:
@@ -72,6 +91,7 @@ def _svg(html: str, cid: str) -> ET.Element:
 
 
 def _get(web, path: str, lang: str | None = None) -> str:
+    _up_to_date(web, with_effects=path.startswith("/review/effects"))
     with _signed_in(web, STAFF, lang) as client:
         r = client.get(path)
     assert r.status_code == 200, (path, r.text[:500])
@@ -104,7 +124,7 @@ def test_other_roles_get_403_on_every_review_page(web, username):
 
 
 def test_the_review_pages_need_a_sign_in(web):
-    with httpx.Client(base_url=web.url, timeout=60, follow_redirects=False) as anonymous:
+    with local_http.Client(base_url=web.url, timeout=60, follow_redirects=False) as anonymous:
         for path in PAGES:
             r = anonymous.get(path)
             assert r.status_code == 303
@@ -447,6 +467,7 @@ def test_the_pages_render_in_english(web, db):
 
 def test_the_dashboard_and_the_review_show_one_brier_score(web, db):
     """One definition of calibration (out of fold): the same figure on every page."""
+    _up_to_date(web)
     review = _review(web, db, with_effects=False)
     brier = review["calibration"]["current"]["brier"]["brier"]
     with _signed_in(web, STAFF) as client:
@@ -473,6 +494,7 @@ def test_the_dashboard_links_to_the_review(web):
 
 
 def test_the_effects_page_shows_naive_and_adjusted_with_their_interval(web, db):
+    _up_to_date(web, with_effects=True)
     with _signed_in(web, STAFF) as client:
         r = client.get("/review/effects")
     assert r.status_code == 200, r.text[:500]
