@@ -32,15 +32,17 @@ run: install
 # (pytest-xdist; the tests spend much of their time waiting on servers, PostgreSQL and the
 # browser, so more processes than cores), then the `alone` ones (they restart PostgreSQL)
 # one at a time. JUNIT=path writes the report of each step: path, and path's stem + -alone.
-# PYTEST_ARGS go to both steps (a step that selects nothing passes); TEST_WORKERS=0 runs the
-# first step in this process.
+# PYTEST_ARGS go to both steps (a step that selects nothing passes: pytest's exit code 5);
+# TEST_WORKERS=0 runs the first step in this process.
+# Both steps use one demo database and one model, made once (MATCHER_TEST_SHARED).
 TEST_WORKERS ?= 3
 JUNIT ?=
 test: install browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not alone" \
-	  $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m alone $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) \
-	  $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export MATCHER_TEST_SHARED="$$shared" \
+	&& { $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 2 -m "not alone" \
+	     $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS) || [ $$? -eq 5 ]; } \
+	&& { $(BIN)/python -m pytest -m alone \
+	     $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
 
 # Lint and the library's unit tests, under a minute: SQLite files only (no database server,
 # no API server, no browser), whatever DATABASE_URL says. The modules are the ones whose

@@ -26,6 +26,25 @@ from matcher.store.db import make_engine, upgrade
 BACKENDS = ["sqlite", "postgresql"]
 
 
+#: Files whose tests take many seconds each (servers killed mid-write, whole simulated seasons,
+#: CLI runs, the schema fuzzing, the review in Chromium): collected first, so that make test's
+#: parallel workers start them early and spread them, instead of one worker ending the run
+#: alone with them.
+HEAVY_FIRST = ("tests/api/test_durability.py", "tests/simulation/", "tests/api/test_schema_fuzz.py",
+               "tests/security/test_demo.py", "tests/load/", "tests/web/test_review_page.py",
+               "tests/engine/test_cli_engine.py", "tests/importing/test_cli_import.py",
+               "tests/test_bench.py", "tests/browser/test_accessibility.py",
+               "tests/test_retraining.py", "tests/api/test_concurrency.py",
+               "tests/security/test_sign_in_throttle.py", "tests/api/test_review_background.py",
+               "tests/security/test_rebuild_storm.py", "tests/review/test_cli_review.py",
+               "tests/browser/test_review.py", "tests/review/test_effects.py",
+               "tests/api/test_referral_race.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(HEAVY_FIRST))  # a stable sort
+
+
 def _postgres_base_url() -> str | None:
     url = Settings().database_url if os.environ.get("DATABASE_URL") else ""
     return url if url.startswith("postgresql") else None
@@ -151,16 +170,21 @@ def _seed_demo(url: str) -> None:
 def _made_once(name: str, make: Callable[[Path], None]) -> Path:
     """The directory ``name``, filled by ``make(directory)`` once per test run.
 
-    Under pytest-xdist (make test) the run's workers share it: the first to ask makes it while
-    the others wait on a lock, so the demo world is imported and trained once per run, not
-    once per worker. A file in it is copied before anything writes to it.
+    Under pytest-xdist the run's workers share it: the first to ask makes it while the others
+    wait on a lock, so the demo world is imported and trained once per run, not once per
+    worker; make test's two steps share it too (MATCHER_TEST_SHARED, a directory the Makefile
+    makes for the run and removes after it). A file in it is copied before anything writes
+    to it.
     """
     tmp = _SESSION["tmp"]
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get("MATCHER_TEST_SHARED"):
+        root = Path(os.environ["MATCHER_TEST_SHARED"])
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp.getbasetemp().parent  # the run's directory; each worker's is below it
+    else:
         target = tmp.mktemp(name)
         make(target)
         return target
-    root = tmp.getbasetemp().parent  # the run's directory; each worker's is below it
     target = root / name
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

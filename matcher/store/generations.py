@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,11 +21,14 @@ REVIEW_LEASE = "review_lease"  # until when a worker is computing the review (na
 
 
 def bump(session: Session, name: str) -> None:
-    """Count a change, in the caller's transaction (so it is seen exactly when the change is)."""
-    done = session.execute(update(Generation).where(Generation.name == name)
-                           .values(value=Generation.value + 1))
-    if done.rowcount == 0:
-        session.add(Generation(name=name, value=1))
+    """Count a change, in the caller's transaction (so it is seen exactly when the change is).
+
+    One upsert: two transactions that count the first change of ``name`` at once both count
+    it (an UPDATE that found no row and then an INSERT made the slower one fail on the key).
+    """
+    upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    session.execute(upsert(Generation).values(name=name, value=1).on_conflict_do_update(
+        index_elements=[Generation.name], set_={"value": Generation.value + 1}))
 
 
 def read(session: Session) -> dict[str, int]:

@@ -32,9 +32,6 @@ from tests.api import server as srv
 from tests.conftest import _require_postgres, seeded_database
 from tests.load import soak
 
-# make test runs these after the parallel part: nothing else may use PostgreSQL meanwhile.
-pytestmark = pytest.mark.alone
-
 ROLES = ("social_worker", "social_worker", "social_worker", "provider")
 DOWN_SECONDS = 2.0
 
@@ -135,6 +132,8 @@ def _while_down(server: srv.Server) -> dict[str, httpx.Response]:
         }
 
 
+# make test runs it after the parallel part: nothing else may use PostgreSQL meanwhile.
+@pytest.mark.alone
 def test_postgresql_restarted_during_a_soak_answers_503_then_recovers(pg_server, cluster):
     server, world = pg_server
     outage = Outage(cluster, server.db_url)

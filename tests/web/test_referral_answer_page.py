@@ -56,8 +56,8 @@ def test_the_form_refuses_bad_input_next_to_its_field_and_writes_nothing(web, db
 
 
 def test_a_decline_on_the_page_frees_the_seat_and_a_second_answer_is_refused(web, db):
-    world = referred(web)
-    pid, option_id = world["placements"][0], world["option_id"]
+    world = referred(web, n=2)  # the second stays unanswered, for the list
+    (pid, waiting), option_id = world["placements"], world["option_id"]
     with page_client(web, PROVIDER, lang="en") as c:
         token = csrf_of(c.get(f"/my/referrals/{pid}").text)
         r = c.post(f"/my/referrals/{pid}/answer",
@@ -74,7 +74,10 @@ def test_a_decline_on_the_page_frees_the_seat_and_a_second_answer_is_refused(web
         assert EN["referral.answer.given.declined"] in text(again.text)
     with page_client(web, PROVIDER) as c:  # the list says which referrals need an answer
         listed = c.get("/my/referrals").text
-    assert VI["referral.answer.needed"] in text(listed)
+    rows = {ref: text(row) for row in re.findall(r"<tr>.*?</tr>", listed, re.S)
+            for ref in re.findall(r'href="/my/referrals/([^"]+)"', row)}
+    assert VI["referral.answer.needed"] in rows[waiting]
+    assert VI["referral.answer.needed"] not in rows[pid]
     assert _answer_of(db, pid) == "declined"
     assert seats(web.db_url, option_id) == 1
     assert seat_chain(web.db_url, option_id)[-1] == ("0", "1", "declined")
