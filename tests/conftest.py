@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from urllib.parse import quote
 
@@ -176,24 +176,41 @@ def _made_once(name: str, make: Callable[[Path], None]) -> Path:
     makes for the run and removes after it). A file in it is copied before anything writes
     to it.
     """
-    tmp = _SESSION["tmp"]
-    if os.environ.get("MATCHER_TEST_SHARED"):
-        root = Path(os.environ["MATCHER_TEST_SHARED"])
-    elif os.environ.get("PYTEST_XDIST_WORKER"):
-        root = tmp.getbasetemp().parent  # the run's directory; each worker's is below it
-    else:
-        target = tmp.mktemp(name)
+    root = _run_dir()
+    if root is None:
+        target = _SESSION["tmp"].mktemp(name)
         make(target)
         return target
     target = root / name
-    with open(root / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _one_at_a_time(name):
         if not (target / ".made").exists():
             shutil.rmtree(target, ignore_errors=True)
             target.mkdir()
             make(target)
             (target / ".made").touch()
     return target
+
+
+def _run_dir() -> Path | None:
+    """The directory the run's processes share: make test's MATCHER_TEST_SHARED, else
+    pytest-xdist's run directory; None for a run in one process."""
+    if os.environ.get("MATCHER_TEST_SHARED"):
+        return Path(os.environ["MATCHER_TEST_SHARED"])
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return _SESSION["tmp"].getbasetemp().parent  # each worker's directory is below it
+    return None
+
+
+@contextmanager
+def _one_at_a_time(name: str) -> Iterator[None]:
+    """Of the run's processes, one at a time holds ``name`` (a file lock)."""
+    root = _run_dir()
+    if root is None:
+        yield
+        return
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _seeded_template(backend: str) -> str:
@@ -227,6 +244,34 @@ def seeded_database(backend: str, tmp):
     made = backend_url(backend, tmp)
     copy_database(_seeded_template(backend), backend, made)
     return made
+
+
+@contextmanager
+def own_server(backend: str, tmp: Path, model_dir: Path, *,
+               before_start: Callable[[str], object] | None = None, **start):
+    """A server of its own (tests/api/server.py: ``start``, with ``start``'s keywords) on a
+    fresh copy of the seeded database, after ``before_start(db_url)`` if given: yields
+    (server, what before_start gave); stopped and its database dropped afterwards.
+
+    Servers with several workers on PostgreSQL run one at a time across the run's processes:
+    each holds dozens of connections, and two or three at once went past the server's
+    max_connections ("too many clients already").
+    """
+    from tests.api import server as srv
+
+    crowded = backend == "postgresql" and start.get("workers", 1) > 1
+    with _one_at_a_time("busy-postgresql-server") if crowded else nullcontext():
+        url, cleanup = seeded_database(backend, tmp)
+        try:
+            made = before_start(url) if before_start else None
+            server = srv.start(url, model_dir, backend, log=tmp / "server.log", **start)
+            try:
+                yield server, made
+            finally:
+                server.stop()
+        finally:
+            if cleanup:
+                cleanup()
 
 
 def trained_models(backend: str) -> Path:

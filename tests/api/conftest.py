@@ -11,21 +11,13 @@ from __future__ import annotations
 # busy_server (a multi-worker server of its own, for the races) is here.
 import pytest
 
-from tests.api import server as srv
-from tests.conftest import BACKENDS, seeded_database
+from tests.conftest import BACKENDS, own_server
 
 
 @pytest.fixture(params=BACKENDS)
 def busy_server(request, tmp_path, trained_model_dir):
     """A server of its own on a freshly seeded database, for the races: 4 uvicorn workers on
     PostgreSQL, one on SQLite (WAL and a busy timeout), as the README recommends."""
-    url, cleanup = seeded_database(request.param, tmp_path)
     workers = 4 if request.param == "postgresql" else 1
-    server = srv.start(url, trained_model_dir, request.param, workers=workers,
-                       log=tmp_path / "server.log")
-    try:
+    with own_server(request.param, tmp_path, trained_model_dir, workers=workers) as (server, _):
         yield server
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()

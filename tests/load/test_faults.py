@@ -29,7 +29,7 @@ from matcher.store.db import make_engine
 from matcher.store.tables import Decision
 from tests import local_http
 from tests.api import server as srv
-from tests.conftest import _require_postgres, seeded_database
+from tests.conftest import _require_postgres, own_server
 from tests.load import soak
 
 ROLES = ("social_worker", "social_worker", "social_worker", "provider")
@@ -94,15 +94,11 @@ class Outage:
 
 @pytest.fixture
 def pg_server(tmp_path, trained_model_dir):
-    url, cleanup = seeded_database("postgresql", tmp_path)
-    world = soak.prepare(url, hot_seats=40, planted_per_worker=60)
-    server = srv.start(url, trained_model_dir, "postgresql", workers=4,
-                       log=tmp_path / "server.log")
-    try:
+    with own_server("postgresql", tmp_path, trained_model_dir, workers=4,
+                    before_start=lambda url: soak.prepare(url, hot_seats=40,
+                                                          planted_per_worker=60)
+                    ) as (server, world):
         yield server, world
-    finally:
-        server.stop()
-        cleanup()
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api import server as srv
-from tests.conftest import BACKENDS, seeded_database
+from tests.conftest import BACKENDS, own_server
 from tests.load import soak
 
 ROLES = ("social_worker", "social_worker", "social_worker", "provider")
@@ -23,17 +22,9 @@ SIZES = {"postgresql": (4, 150, ROLES), "sqlite": (1, 50, ROLES[1:])}
 
 @pytest.fixture(params=BACKENDS)
 def soak_server(request, tmp_path, trained_model_dir):
-    url, cleanup = seeded_database(request.param, tmp_path)
-    world = soak.prepare(url)
-    workers = SIZES[request.param][0]
-    server = srv.start(url, trained_model_dir, request.param, workers=workers,
-                       log=tmp_path / "server.log")
-    try:
+    with own_server(request.param, tmp_path, trained_model_dir, before_start=soak.prepare,
+                    workers=SIZES[request.param][0]) as (server, world):
         yield server, world
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
 
 
 def test_mixed_traffic_from_several_processes_keeps_every_seat_and_placement(soak_server):

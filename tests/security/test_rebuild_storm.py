@@ -19,10 +19,9 @@ from sqlalchemy import select
 from matcher.access.accounts import add_user
 from matcher.store.db import transaction
 from matcher.store.tables import Option
-from tests.api import server as srv
 from tests.api.server import TEST_PASSWORD
 from tests.api.test_suggestions import add_option, coto_client
-from tests.conftest import seeded_database
+from tests.conftest import own_server
 
 INTERVAL = 3.0
 SOCIAL_WORKER, STAFF = "ctv.halong", "canbo.chuongtrinh"
@@ -33,15 +32,9 @@ PAUSE = 0.4  # the storm outlasts an interval or two
 @pytest.fixture(scope="module")
 def storm(tmp_path_factory, trained_model_dir):
     tmp = tmp_path_factory.mktemp("rebuild-storm")
-    url, cleanup = seeded_database("sqlite", tmp)
-    server = srv.start(url, trained_model_dir, "sqlite", log=tmp / "server.log",
-                       MATCHER_REBUILD_MIN_INTERVAL_S=str(INTERVAL))
-    try:
+    with own_server("sqlite", tmp, trained_model_dir,
+                    MATCHER_REBUILD_MIN_INTERVAL_S=str(INTERVAL)) as (server, _):
         yield server
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
 
 
 @pytest.fixture(scope="module")
