@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test check install browser lint demo-data places clean-db bench
+.PHONY: run test coverage check install browser lint demo-data places clean-db bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,21 @@ run: install
 # Both steps use one demo database and one model, made once (MATCHER_TEST_SHARED).
 TEST_WORKERS ?= 3
 JUNIT ?=
+PYTEST ?= $(BIN)/python -m pytest
 test: install browser
 	shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export MATCHER_TEST_SHARED="$$shared" \
-	&& { $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 2 -m "not alone" \
+	&& { $(PYTEST) -n $(TEST_WORKERS) --dist load --maxschedchunk 2 -m "not alone" \
 	     $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS) || [ $$? -eq 5 ]; } \
-	&& { $(BIN)/python -m pytest -m alone \
+	&& { $(PYTEST) -m alone \
 	     $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
+
+# make test under coverage (pyproject.toml's [tool.coverage.run]: every process the tests
+# start is measured), then one report of matcher/ and api/.
+coverage: install browser
+	rm -f .coverage .coverage.*
+	$(MAKE) test PYTEST="$(BIN)/coverage run -m pytest"
+	$(BIN)/coverage combine -q
+	$(BIN)/coverage report --skip-covered --sort=cover
 
 # Lint and the library's unit tests, under a minute: SQLite files only (no database server,
 # no API server, no browser), whatever DATABASE_URL says. The modules are the ones whose
