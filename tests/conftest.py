@@ -173,7 +173,7 @@ def _seed_demo(url: str) -> None:
         made = add_accounts(session, TEST_PASSWORD)
         # The seeded accounts' hashes are argon2id at the least cost argon2 allows: every
         # sign-in of a test checks one, and at the product's cost (64 MiB, four lanes) each
-        # check took 0.1-0.3 s of CPU, several minutes of a run. The server checks them by
+        # check took 0.1-0.3 s of CPU, about a minute of a run's. The server checks them by
         # the product's own code (verify reads the cost from the hash); the product's cost
         # is tested on accounts made as the product makes them (tests/security/).
         session.execute(update(User).where(User.username.in_(made))
