@@ -132,8 +132,7 @@ class MatcherCache:
         # cycle added later costs the memory of a few matchers, never more.
         with self._lock:
             self._installs += 1
-            full = self._installs % FULL_COLLECTION_EVERY == 0
-            if full:
+            if self._installs % FULL_COLLECTION_EVERY == 0:
                 gc.unfreeze()
             self._built = built
             gc.collect()

@@ -3,8 +3,8 @@
 httpx builds a new TLS context for each client it makes, loading the CA bundle each time
 (about 20 ms of CPU, twice that on a busy machine), although the tests speak plain HTTP to
 127.0.0.1; the suite makes thousands of clients. These stand-ins for ``httpx.Client``,
-``httpx.get`` … pass one context made once instead (tests/test_layers.py keeps the tests on
-them). Everything else (errors, responses) is httpx's own.
+``httpx.get`` … pass one context made once instead (tests/test_suite_rules.py keeps the tests
+on them). Everything else (errors, responses) is httpx's own.
 """
 
 from __future__ import annotations

@@ -22,8 +22,7 @@ from matcher.outcomes.retrain import (
     split_holdout,
 )
 from matcher.store.db import make_engine
-from tests.api import server as srv
-from tests.conftest import seeded_database
+from tests.conftest import own_server
 
 RECORDED = 40  # outcomes recorded through the API before the retrain
 
@@ -42,17 +41,18 @@ def _cli(env_db: str, model_dir, *args: str) -> subprocess.CompletedProcess:
 def world(tmp_path_factory):
     """The demo world on SQLite, a model trained by the loop itself, and a running API."""
     tmp = tmp_path_factory.mktemp("retraining")
-    url, _ = seeded_database("sqlite", tmp)
     model_dir = tmp / "models"
-    engine = make_engine(url)
-    first = retrain(engine, model_dir=model_dir)
-    engine.dispose()
-    assert first.promoted and first.current_before is None  # better than the prior
-    server = srv.start(url, model_dir, "sqlite", log=tmp / "server.log")
-    try:
-        yield {"url": url, "models": model_dir, "api": server, "first": first}
-    finally:
-        server.stop()
+
+    def first_model(url: str):
+        engine = make_engine(url)
+        try:
+            return retrain(engine, model_dir=model_dir)
+        finally:
+            engine.dispose()
+
+    with own_server("sqlite", tmp, model_dir, before_start=first_model) as (server, first):
+        assert first.promoted and first.current_before is None  # better than the prior
+        yield {"url": server.db_url, "models": model_dir, "api": server, "first": first}
 
 
 def _suggestion_version(api, user: str, client_id: str) -> str:

@@ -87,14 +87,11 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
     import shutil
     import time as clock
 
-    from tests.api import server as srv
-    from tests.conftest import seeded_database
+    from tests.conftest import own_server
 
     models = tmp_path / "models"
     shutil.copytree(trained_model_dir, models)
-    url, cleanup = seeded_database("sqlite", tmp_path)
-    server = srv.start(url, models, "sqlite", log=tmp_path / "server.log")
-    try:
+    with own_server("sqlite", tmp_path, models) as (server, _):
         assert local_http.get(f"{server.url}/readyz", timeout=30).json()["status"] == "ok"
         current = models / "current.json"
         # The current model's artefact (the folder may hold earlier ones: a test retrains).
@@ -109,7 +106,3 @@ def test_readiness_fails_when_the_model_artefact_is_tampered_with(tmp_path,
             client_id = c.get("/v1/clients?limit=1").json()["items"][0]["client_id"]
             r = c.post(f"/v1/clients/{client_id}/suggestions", json={"top": 3})
         assert r.status_code == 503 and "model" in r.json()["detail"]
-    finally:
-        server.stop()
-        if cleanup:
-            cleanup()
