@@ -15,13 +15,14 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from matcher.matching.ranking import Weights
 from matcher.simulation import baselines as B
 from matcher.simulation.changes import SeatChange, random_changes, read_changes
 from matcher.simulation.desk import Behaviour, run_desk
@@ -145,6 +146,18 @@ def arrival_order(arrivals: list[str], order: str, seed: int) -> list[str]:
     return [arrivals[i] for i in perm]
 
 
+def spec_record(spec: Spec) -> dict[str, Any]:
+    """What a report says it ran: the spec, and the score's weights from the settings (the
+    suggestions' ranking, which the cohort plan and the seat prices do not use: they maximise
+    P(success) alone), so that figures from different weights are never mixed up."""
+    return {"worlds": list(spec.worlds), "seeds": list(spec.seeds),
+            "orders": list(spec.orders), "seats_per_arrival": list(spec.seats_per_arrival),
+            "arrivals": spec.arrivals, "behaviours": [b.name for b in spec.behaviours],
+            "rounds": spec.rounds, "waiting_lists": list(spec.waiting_lists),
+            "seat_changes": spec.seat_changes,
+            "score_weights": asdict(Weights.from_settings())}
+
+
 def run_sweep(spec: Spec, *, workdir: Path | None = None,
               log: Callable[[str], None] | None = None, on: date | None = None) -> dict[str, Any]:
     """Every combination of ``spec``; the report (rows, summary, timings) as a dict."""
@@ -152,11 +165,7 @@ def run_sweep(spec: Spec, *, workdir: Path | None = None,
     on = on or date.today()
     began = time.perf_counter()
     doc: dict[str, Any] = {
-        "spec": {"worlds": list(spec.worlds), "seeds": list(spec.seeds),
-                 "orders": list(spec.orders), "seats_per_arrival": list(spec.seats_per_arrival),
-                 "arrivals": spec.arrivals, "behaviours": [b.name for b in spec.behaviours],
-                 "rounds": spec.rounds, "waiting_lists": list(spec.waiting_lists),
-                 "seat_changes": spec.seat_changes},
+        "spec": spec_record(spec),
         "behaviours": {b.name: b.text for b in spec.behaviours},
         "policies": {
             "priced": "arrivals through the API, seat pricing on",

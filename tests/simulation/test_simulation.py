@@ -216,3 +216,15 @@ def test_a_bad_seat_change_schedule_names_the_row_and_column(tmp_path):
     result = CliRunner().invoke(app, ["simulate", "--world", "ours", "--seeds", "1",
                                       "--seat-changes", str(bad)])
     assert result.exit_code == 2 and "row 3, column after_arrivals" in result.output
+
+
+def test_a_report_names_the_score_weights_it_ran_with():
+    """Figures with the ranking's wish, travel and cost terms and without them differ by
+    0.01–0.06 of the oracle's gain (README, the simulator): the report says which it is."""
+    from matcher.simulation.sweep import spec_record
+
+    spec = parse_spec(**SMALL)
+    assert spec_record(spec)["score_weights"]["wish"] == 0.3
+    with settings_for(MATCHER_WEIGHT_WISH="0", MATCHER_WEIGHT_TRAVEL="0"):
+        weights = spec_record(spec)["score_weights"]
+    assert (weights["success"], weights["wish"], weights["travel"]) == (1.0, 0.0, 0.0)
