@@ -86,6 +86,9 @@ class DeskRun:
     refused_no_seat: int = 0  # accepts answered 409 "no seat left"
     empty_lists: int = 0
     habit_choices: int = 0
+    #: accepts of a seat whose price was above the client's P(success): the seat was worth
+    #: more to the others waiting than to this client, and a plan would have kept it
+    accepted_over_price: int = 0
     model_version: str = ""
     prior_only: bool = False
     pricing: str = "off"  # off, refreshed, or absent (asked for, no refresh_prices yet)
@@ -100,7 +103,9 @@ class DeskRun:
     def to_dict(self) -> dict[str, Any]:
         return {"placed": len(self.accepted), "unplaced": len(self.unplaced),
                 "refused_no_seat": self.refused_no_seat, "empty_lists": self.empty_lists,
-                "habit_choices": self.habit_choices, "model_version": self.model_version,
+                "habit_choices": self.habit_choices,
+                "accepted_over_price": self.accepted_over_price,
+                "model_version": self.model_version,
                 "prior_only": self.prior_only, "pricing": self.pricing,
                 "price_refreshes": self.price_refreshes,
                 "seat_changes": self.seat_changes,
@@ -301,6 +306,8 @@ def _arrive(session: Any, caller: Any, client_id: str, run: DeskRun, behaviour: 
                 run.refused_no_seat += 1
                 continue
             raise
+        if entry["p_success"] < entry.get("seat_price", 0.0):
+            run.accepted_over_price += 1
         return entry["option_id"], str(done.placement_id)
     return None
 
