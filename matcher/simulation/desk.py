@@ -86,8 +86,8 @@ class DeskRun:
     refused_no_seat: int = 0  # accepts answered 409 "no seat left"
     empty_lists: int = 0
     habit_choices: int = 0
-    #: accepts of a seat whose price was above the client's P(success): the seat was worth
-    #: more to the others waiting than to this client, and a plan would have kept it
+    #: accepts of a seat priced above the client's P(success): by the prices, the seat was
+    #: worth more to the others waiting than to this client
     accepted_over_price: int = 0
     model_version: str = ""
     prior_only: bool = False
@@ -306,7 +306,10 @@ def _arrive(session: Any, caller: Any, client_id: str, run: DeskRun, behaviour: 
                 run.refused_no_seat += 1
                 continue
             raise
-        if entry["p_success"] < entry.get("seat_price", 0.0):
+        # The score's parts are w_success·P and −w_success·price: their sum says P < price
+        # whatever the weight.
+        parts = entry.get("parts", {})
+        if parts.get("success", 0.0) + parts.get("seat", 0.0) < 0:
             run.accepted_over_price += 1
         return entry["option_id"], str(done.placement_id)
     return None
