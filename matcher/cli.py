@@ -423,7 +423,7 @@ def simulate(
     seats_per_arrival: Annotated[str, typer.Option(help="Seats per arrival (scarcity), "
                                                         "comma-separated, each > 0.")] = "0.8",
     arrivals: Annotated[int, typer.Option(help="Clients arriving one at a time.")] = 600,
-    behaviour: Annotated[str, typer.Option(help="first, or mixed:F (F in [0, 1]); "
+    behaviour: Annotated[str, typer.Option(help="first, heed, or mixed:F (F in [0, 1]); "
                                                 "comma-separated for several.")] = "first",
     rounds: Annotated[bool, typer.Option(
         "--rounds", help="Also run with learning: after each quarter of arrivals, outcomes "

@@ -65,8 +65,10 @@ class ReviewOut(BaseModel):
     effects_note: NoteOut | None = None
     pricing: dict[str, Any] = Field(
         description="Whether one-client suggestions are ranked net of seat prices, the last "
-                    "price run (when, clients waiting, contested options) and how many of the "
-                    "latest lists were priced.")
+                    "price run (when, clients waiting, contested options), how many of the "
+                    "latest lists were priced, how many advised that every seat would serve "
+                    "someone else better (recent_lists_advised) and how many of those were "
+                    "still accepted from (advised_accepted).")
     warnings: list[NoteOut]
     seconds: dict[str, float]
     computed_at: str = Field(description="When this review was computed (UTC, ISO 8601).")

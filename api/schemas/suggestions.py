@@ -67,6 +67,13 @@ class BeyondReach(BaseModel):
     seats_left: int
 
 
+class Advice(BaseModel):
+    """A sentence in both languages."""
+
+    vi: str
+    en: str
+
+
 class PricingOut(BaseModel):
     """Whether the list was ranked net of seat prices, and what the prices rest on."""
 
@@ -77,6 +84,12 @@ class PricingOut(BaseModel):
     computed_at: str | None = None
     n_waiting: int = 0
     expected_arrivals: float = 0.0
+    all_contested: bool = Field(default=False, description="every eligible option's seat is "
+                                "worth more to the others waiting than to this client "
+                                "(P(success) below its seat price); advice only: nothing is "
+                                "removed from the list")
+    advice: Advice | None = Field(default=None, description="what to consider when "
+                                "all_contested, in both languages")
 
 
 class SuggestionOut(BaseModel):

@@ -26,7 +26,7 @@ from matcher.matching import reasons as R
 from matcher.matching.evidence import EvidenceIndex
 from matcher.matching.ranking import Weights, score, top_k_diverse
 from matcher.matching.rules import Eligibility, PairClients, check, eligible_pairs
-from matcher.matching.seat_prices import SHOWN_FROM, SeatPrices
+from matcher.matching.seat_prices import SHOWN_FROM, SeatPrices, advise
 from matcher.outcomes import OutcomeModel, PriorModel, current_model
 from matcher.outcomes.features import (
     ClientSide,
@@ -353,7 +353,7 @@ class Matcher:
         if top < 1:
             raise ValueError("top must be at least 1")
         c = self.candidates(client, kind=kind, on=on)
-        total, parts = self._scores(client, c, prices)
+        total, parts, seat = self._scores(client, c, prices)
         providers = self.catalog.options["provider_id"].to_numpy(object)[c.rows]
         chosen = top_k_diverse(total, providers, top, self.weights.max_per_provider)
         wished = self._wish_vector(client)
@@ -365,7 +365,8 @@ class Matcher:
             "n_options": len(self.catalog),
             "n_eligible": int(len(c.rows)),
             "excluded": c.excluded,
-            "pricing": (prices or SeatPrices.none(0, "off")).summary(),
+            "pricing": advise((prices or SeatPrices.none(0, "off")).summary(),
+                              c.p_success, seat),
             "suggestions": entries,
             "travel_limit_km": client.travel_limit_km,
             "beyond_reach": [] if len(c.rows) else self.beyond_reach(client, kind=kind, on=on),
@@ -396,17 +397,18 @@ class Matcher:
         return [self._far_entry(int(row), float(distance[row])) for row in nearest]
 
     def _scores(self, client: ClientProfile, c: Candidates, prices: SeatPrices | None
-                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """The score of each candidate and its parts; with prices, net of the seat's price."""
+                ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
+        """The score of each candidate and its parts; with prices, net of the seat's price,
+        and each candidate's seat price as this client sees it (None without prices)."""
         total, parts = score(c.p_success, c.wish, c.distance_km, client.travel_limit_km,
                              self.catalog.options["cost_vnd"].to_numpy(float)[c.rows],
                              self.weights)
-        if prices is not None and prices.active:
-            ids = self.catalog.options["option_id"].to_numpy(object)[c.rows]
-            parts["seat"] = -self.weights.success * prices.for_client(c.rows, ids,
-                                                                      client.client_id)
-            total = total + parts["seat"]
-        return total, parts
+        if prices is None or not prices.active:
+            return total, parts, None
+        ids = self.catalog.options["option_id"].to_numpy(object)[c.rows]
+        seat = prices.for_client(c.rows, ids, client.client_id)
+        parts["seat"] = -self.weights.success * seat
+        return total + parts["seat"], parts, seat
 
     def explain(self, client: ClientProfile, option_id: str, *,
                 on: date | None = None, prices: SeatPrices | None = None) -> dict[str, Any]:
@@ -423,7 +425,7 @@ class Matcher:
         }
         if not failed:
             c = self.candidates(client, on=on)
-            total, parts = self._scores(client, c, prices)
+            total, parts, _ = self._scores(client, c, prices)
             hit = np.flatnonzero(c.rows == row)
             if len(hit) == 0:
                 # The seats changed between the two looks (the API reloads them while other

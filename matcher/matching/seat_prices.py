@@ -25,6 +25,28 @@ NOTES = {
                "Ranked with the others waiting for the same seats in mind."),
 }
 
+#: Said on a list when the seat of every option on it is worth more to the others waiting
+#: than to this client: the plan would leave the client unplaced rather than seat them in any.
+#: Advice, not a rule: every option stays on the list and the social worker decides.
+ALL_CONTESTED = (
+    "Theo ước tính, chỗ nào trong danh sách này cũng có người khác đang chờ phù hợp hơn. "
+    "Có thể cân nhắc câu lạc bộ gần bạn hoặc đợt sau; quyết định vẫn là của bạn.",
+    "By the estimate, every seat on this list would serve someone else waiting better. "
+    "A club nearby or a later intake may be worth considering; the decision is still yours.")
+#: P(success) and a seat price this close count as equal: a tie is not "worth more".
+TIE = 1e-6
+
+
+def advise(summary: dict, p_success: np.ndarray, seat: np.ndarray | None) -> dict:
+    """A list's pricing ``summary`` with ``all_contested``: whether every eligible option's
+    seat (``seat``, as this client sees its price; None without prices) is worth more to the
+    others waiting than to this client (P(success) below the price), and then the advice."""
+    contested = seat is not None and len(seat) > 0 and bool(np.all(p_success < seat - TIE))
+    out = {**summary, "all_contested": contested}
+    if contested:
+        out["advice"] = {"vi": ALL_CONTESTED[0], "en": ALL_CONTESTED[1]}
+    return out
+
 
 @dataclass(frozen=True)
 class SeatPrices:

@@ -23,7 +23,7 @@ from matcher.pricing.demand import read_demand
 from matcher.pricing.prices import compute_prices
 from matcher.settings import get_settings
 from matcher.store import generations
-from matcher.store.tables import SeatPrice, SeatPriceRun, Suggestion
+from matcher.store.tables import Decision, SeatPrice, SeatPriceRun, Suggestion
 
 #: Prices this small (in expected successes) are stored as 0: they move no ranking.
 STORED_FROM = 1e-4
@@ -124,14 +124,20 @@ def pricing_status(session: Session) -> dict:
     settings = get_settings()
     run = session.execute(select(SeatPriceRun).order_by(SeatPriceRun.run_id.desc()).limit(1)
                           ).scalar_one_or_none()
-    lists = session.execute(select(Suggestion.pricing).order_by(
-        Suggestion.suggestion_id.desc()).limit(STATUS_LISTS)).scalars().all()
-    priced = sum(1 for p in lists if p and p.get("on"))
+    lists = session.execute(select(Suggestion.suggestion_id, Suggestion.pricing).order_by(
+        Suggestion.suggestion_id.desc()).limit(STATUS_LISTS)).all()
+    priced = sum(1 for _, p in lists if p and p.get("on"))
+    # Lists that advised every seat would serve someone else better, and how many of them a
+    # social worker still accepted from: whether the advice is heeded, for the review.
+    advised = [i for i, p in lists if p and p.get("all_contested")]
+    accepted = session.scalar(select(func.count(func.distinct(Decision.suggestion_id))).where(
+        Decision.suggestion_id.in_(advised), Decision.decision == "accepted")) if advised else 0
     state = "off" if not settings.seat_pricing else (run.state if run else "no_run")
     out = {"on": settings.seat_pricing, "state": state, "note": dict(STATUS_NOTES[state]),
            "horizon_days": settings.pricing_horizon_days,
            "waiting_days": settings.pricing_waiting_days,
-           "recent_lists": len(lists), "recent_lists_priced": priced}
+           "recent_lists": len(lists), "recent_lists_priced": priced,
+           "recent_lists_advised": len(advised), "advised_accepted": int(accepted or 0)}
     if run is not None:
         contested = session.scalar(select(func.count()).select_from(SeatPrice).where(
             SeatPrice.run_id == run.run_id, SeatPrice.price >= SHOWN_FROM))

@@ -19,7 +19,10 @@ Behaviours (:class:`Behaviour`):
 - ``first``: accept the first suggestion that still has a seat;
 - ``mixed:f``: with probability ``f`` the same, otherwise the social workers' habit applied
   to the list shown: the suggestion that maximises ``wish_match − 0.03·km``
-  (:func:`matcher.simulation.baselines.habit_key`), then the next best, seats permitting.
+  (:func:`matcher.simulation.baselines.habit_key`), then the next best, seats permitting;
+- ``heed``: as ``first``, except when the list advises that every seat on it would serve
+  someone else waiting better (``pricing.all_contested``): then the client waits, unplaced
+  for the rest of the run (a later intake or a club, which the simulator does not score).
 """
 
 from __future__ import annotations
@@ -44,9 +47,10 @@ TOP = 50  # the most a list may hold (api/schemas SuggestIn): enough that "first
 
 @dataclass(frozen=True)
 class Behaviour:
-    """How the social worker chooses from a list: ``first`` or ``mixed:f``."""
+    """How the social worker chooses from a list: ``first``, ``mixed:f`` or ``heed``."""
 
     follow_top: float  # probability of taking the list's order (1.0 = "first")
+    heeds_advice: bool = False  # a list that says every seat is contested: the client waits
 
     @classmethod
     def parse(cls, text: str) -> Behaviour:
@@ -54,6 +58,8 @@ class Behaviour:
         word = text.strip()
         if word == "first":
             return cls(1.0)
+        if word == "heed":
+            return cls(1.0, heeds_advice=True)
         if word.startswith("mixed:"):
             try:
                 f = float(word.split(":", 1)[1])
@@ -63,14 +69,20 @@ class Behaviour:
                 raise ValueError(f"behaviour {text!r}: the share f of mixed:f must be a number "
                                  "in [0, 1]")
             return cls(f)
-        raise ValueError(f"unknown behaviour {text!r}: use first or mixed:F (F in [0, 1])")
+        raise ValueError(f"unknown behaviour {text!r}: use first, heed or mixed:F "
+                         "(F in [0, 1])")
 
     @property
     def name(self) -> str:
+        if self.heeds_advice:
+            return "heed"
         return "first" if self.follow_top == 1.0 else f"mixed:{self.follow_top:g}"
 
     @property
     def text(self) -> str:
+        if self.heeds_advice:
+            return ("accept the first suggestion that still has a seat, unless the list says "
+                    "every seat on it would serve someone else waiting better: then wait")
         if self.follow_top == 1.0:
             return "accept the first suggestion that still has a seat"
         return (f"with probability {self.follow_top:g} accept the first suggestion with a "
@@ -86,6 +98,8 @@ class DeskRun:
     refused_no_seat: int = 0  # accepts answered 409 "no seat left"
     empty_lists: int = 0
     habit_choices: int = 0
+    waited_on_advice: int = 0  # behaviour heed: clients left waiting by the list's advice
+    advised: int = 0  # lists that said every seat on them is contested
     #: accepts of a seat priced above the client's P(success): by the prices, the seat was
     #: worth more to the others waiting than to this client
     accepted_over_price: int = 0
@@ -104,6 +118,7 @@ class DeskRun:
         return {"placed": len(self.accepted), "unplaced": len(self.unplaced),
                 "refused_no_seat": self.refused_no_seat, "empty_lists": self.empty_lists,
                 "habit_choices": self.habit_choices,
+                "advised": self.advised, "waited_on_advice": self.waited_on_advice,
                 "accepted_over_price": self.accepted_over_price,
                 "model_version": self.model_version,
                 "prior_only": self.prior_only, "pricing": self.pricing,
@@ -288,6 +303,11 @@ def _arrive(session: Any, caller: Any, client_id: str, run: DeskRun, behaviour: 
     entries = [e.model_dump() for e in out.suggestions]
     if not entries:
         run.empty_lists += 1
+    if out.pricing.all_contested:
+        run.advised += 1
+        if behaviour.heeds_advice:
+            run.waited_on_advice += 1
+            return None
     if rng.random() < behaviour.follow_top:
         ranked = entries
     else:

@@ -7,14 +7,22 @@ over 50, so that these two can take no other Cô Tô option other tests leave th
 younger Cô Tô clients those tests leave waiting cannot take these.) Whoever asks first,
 the woman is offered the course with seats to spare first, and the single seat's card says
 why it ranks lower; nothing eligible disappears from her list.
+
+On Cái Chiên (an island whose demo options teach no one in sign language) two deaf men wait
+for a single-seat sign-language sewing course: one wishes for sewing, the other for cooking.
+The plan seats the first; the other's list says that its every seat would serve someone else
+better, in his social worker's language, and still offers the seat.
 """
 
 from __future__ import annotations
 
 import time
 
-from tests.api.test_clients import HALONG
+from tests.api.test_clients import HALONG, new_client
 from tests.api.test_suggestions import add_option, coto_client, suggest
+from tests.web.test_review_page import _signed_in
+
+CAI_CHIEN, CAI_CHIEN_ID = "Xã Cái Chiên", "cur-6967"
 
 
 def _priced(api, client_id: str, option_id: str, deadline_s: float = 30) -> dict:
@@ -46,6 +54,7 @@ def test_the_single_seat_is_kept_for_the_client_who_can_use_nothing_else(api):
     assert contested and "1 người đang chờ phù hợp với chỗ này hơn" in contested[0]["vi"]
     assert card["parts"]["seat"] == -card["seat_price"]
     assert out["pricing"]["on"] and out["pricing"]["n_waiting"] >= 2
+    assert not out["pricing"]["all_contested"]  # a seat to spare: no advice to wait
 
     # The man, whom the plan seats there, sees no price that pushes the seat away.
     his = suggest(api, man, top=50)
@@ -65,9 +74,34 @@ def test_the_single_seat_is_kept_for_the_client_who_can_use_nothing_else(api):
     assert kept["pricing"]["state"] == "priced"
 
 
-def test_the_review_page_and_a_plan_page_show_the_pricing_state(api):
-    from tests.web.test_review_page import _signed_in
+def test_a_list_whose_every_seat_serves_another_better_says_so_on_its_page(api):
+    single = add_option(api, capacity=1, sign_language=True, place_id=CAI_CHIEN_ID)
+    deaf = {"place": CAI_CHIEN, "max_travel_km": 0, "group": "youth_at_risk",
+            "gender": "nam", "disability": "deaf"}
+    new_client(api, interests="học may", birth_date="1990-05-01", **deaf)
+    other = new_client(api, interests="nấu ăn", birth_date="1991-07-09", **deaf)["client_id"]
 
+    out = _priced(api, other, single)
+    assert [e["option_id"] for e in out["suggestions"]] == [single]  # the seat is kept
+    assert out["suggestions"][0]["p_success"] < out["suggestions"][0]["seat_price"]
+    assert out["pricing"]["all_contested"]
+    with api.client(HALONG) as c:
+        kept = c.get(f"/v1/suggestions/{out['suggestion_id']}").json()
+    assert kept["pricing"]["advice"] == out["pricing"]["advice"]
+
+    page = f"/clients/{other}/suggestions/{out['suggestion_id']}"
+    for lang, says in (("vi", "câu lạc bộ gần bạn"), ("en", "A club nearby")):
+        with _signed_in(api, HALONG, lang) as client:
+            r = client.get(page)
+        assert r.status_code == 200
+        assert 'id="all-contested"' in r.text and says in r.text
+        assert f'href="/clients/{other}#clubs"' in r.text
+        assert f'id="card-{single}"' in r.text
+    with _signed_in(api, HALONG) as client:
+        assert 'id="clubs"' in client.get(f"/clients/{other}").text
+
+
+def test_the_review_page_and_a_plan_page_show_the_pricing_state(api):
     with api.client("canbo.chuongtrinh") as c:
         r = c.post("/v1/plans", json={"client_ids": ["KH00001", "KH00002"]})
     assert r.status_code == 201, r.text
@@ -77,5 +111,6 @@ def test_the_review_page_and_a_plan_page_show_the_pricing_state(api):
         plan = client.get(f"/cohort/{plan_id}")
     assert review.status_code == plan.status_code == 200
     assert 'id="review-pricing" data-on="1"' in review.text
+    assert "danh sách báo mọi chỗ đều có người khác đang chờ phù hợp hơn" in review.text
     assert 'id="plan-pricing" data-on="1"' in plan.text
     assert "Gợi ý cho từng người đang tính giá chỗ" in plan.text

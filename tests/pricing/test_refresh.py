@@ -260,3 +260,60 @@ def test_one_worker_at_a_time_holds_the_pricing_lease(engine):
         with transaction(engine) as s:
             s.execute(update(Generation).where(Generation.name == name).values(value=1))
         assert generations.take_lease(first, name, 60)
+
+
+def _cook(engine) -> None:
+    """A second man, who wishes for cooking: the single sewing seat serves MAN better."""
+    with transaction(engine) as s:
+        _client(s, "MAN2", "male")
+        s.get(Client, "MAN2").interests = "nấu ăn"
+
+
+def test_a_list_whose_every_seat_serves_another_better_says_so_and_keeps_them(contested):
+    """A man who wishes for nothing the single seat teaches, beside one who wishes for
+    sewing: the plan seats the other, so by the prices every seat on his list would serve
+    someone else better. His list says so, in both languages, and still holds the seat."""
+    _cook(contested)
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        prices = refresh_prices(s, matcher)
+        other, wisher = load_profile(s, "MAN2"), load_profile(s, "MAN")
+        his = matcher.suggest(other, top=50, prices=prices)
+        assert [e["option_id"] for e in his["suggestions"]] == ["SINGLE"]
+        entry = his["suggestions"][0]
+        assert entry["p_success"] < entry["seat_price"]
+        assert his["pricing"]["all_contested"]
+        assert "câu lạc bộ" in his["pricing"]["advice"]["vi"]
+        assert "club" in his["pricing"]["advice"]["en"]
+        # The one the plan seats there, the woman with a spare seat, and an unpriced list
+        # are not told so.
+        for profile, p in ((wisher, prices), (load_profile(s, "WOMAN"), prices),
+                           (other, None)):
+            out = matcher.suggest(profile, top=50, prices=p)["pricing"]
+            assert not out["all_contested"] and "advice" not in out
+
+
+def test_the_status_counts_lists_that_advised_waiting_and_accepts_made_anyway(contested):
+    from matcher.pricing import pricing_status
+    from matcher.store.tables import Decision, Suggestion
+
+    _cook(contested)
+    with Session(contested) as s:
+        matcher = Matcher.build(s)
+        prices = refresh_prices(s, matcher)
+        lists = {}
+        for client_id in ("MAN2", "MAN2", "WOMAN"):  # the cook asks twice
+            out = matcher.suggest(load_profile(s, client_id), top=50, prices=prices)
+            row = Suggestion(client_id=client_id, model_version=out["model_version"],
+                             entries=out["suggestions"], pricing=out["pricing"])
+            s.add(row)
+            s.flush()
+            lists.setdefault(client_id, []).append(row.suggestion_id)
+        s.add(Decision(suggestion_id=lists["MAN2"][1], option_id="SINGLE",
+                       decision="accepted"))
+        s.add(Decision(suggestion_id=lists["WOMAN"][0], option_id="SPARE",
+                       decision="accepted"))
+        s.commit()
+        status = pricing_status(s)
+    assert status["recent_lists"] == status["recent_lists_priced"] == 3
+    assert status["recent_lists_advised"] == 2 and status["advised_accepted"] == 1

@@ -25,7 +25,7 @@ from tests.importing.test_cli_import import MATCHER
 
 ON = date.today()  # the day the API counts ages on, as in a real run
 SMALL = {"world": "ours", "seeds": "5", "orders": "shuffle:1", "seats_per_arrival": "0.5",
-         "arrivals": 80, "behaviours": "first,mixed:0.5"}
+         "arrivals": 80, "behaviours": "first,mixed:0.5,heed"}
 
 
 def _without_timings(doc: dict) -> dict:
@@ -42,7 +42,7 @@ def small_doc() -> dict:
 def test_same_seed_same_numbers(small_doc):
     again = run_sweep(parse_spec(**SMALL), on=ON)
     assert _without_timings(again) == _without_timings(small_doc)
-    assert [r["behaviour"] for r in small_doc["rows"]] == ["first", "mixed:0.5"]
+    assert [r["behaviour"] for r in small_doc["rows"]] == ["first", "mixed:0.5", "heed"]
     assert small_doc["rows"][1]["desk"]["unpriced"]["habit_choices"] > 0
 
 
@@ -238,3 +238,26 @@ def test_accepts_of_a_seat_worth_more_to_others_are_counted_only_when_priced(sma
         assert 0 <= priced["accepted_over_price"] <= priced["placed"]
     first = small_doc["rows"][0]["desk"]["priced"]
     assert first["accepted_over_price"] > 0, first  # 0.5 seats per arrival: some there are
+
+
+def test_heeding_a_list_that_says_every_seat_is_contested_leaves_the_client_waiting(small_doc):
+    first, _, heed = small_doc["rows"]
+    assert heed["behaviour"] == "heed" and "wait" in small_doc["behaviours"]["heed"]
+    for row in (first, heed):
+        assert row["desk"]["unpriced"]["advised"] == 0  # no prices, no such advice
+    # At 0.5 seats per arrival some lists say so; only heeding them leaves clients waiting.
+    assert first["desk"]["priced"]["advised"] > 0, first["desk"]["priced"]
+    assert first["desk"]["priced"]["waited_on_advice"] == 0
+    waited = heed["desk"]["priced"]
+    assert waited["waited_on_advice"] == waited["advised"] > 0
+    assert waited["placed"] + waited["unplaced"] == first["desk"]["priced"]["placed"] + \
+        first["desk"]["priced"]["unplaced"]
+    # Unpriced, heeding is following the list: the same run as "first".
+    assert heed["successes"]["unpriced"] == first["successes"]["unpriced"]
+
+
+def test_heed_is_a_behaviour_the_command_line_takes():
+    assert Behaviour.parse("heed").heeds_advice and Behaviour.parse("heed").name == "heed"
+    assert not Behaviour.parse("first").heeds_advice
+    with pytest.raises(ValueError, match="first, heed or mixed"):
+        Behaviour.parse("wait")
