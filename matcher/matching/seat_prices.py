@@ -30,9 +30,9 @@ NOTES = {
 #: Advice, not a rule: every option stays on the list and the social worker decides.
 ALL_CONTESTED = (
     "Theo ước tính, chỗ nào trong danh sách này cũng có người khác đang chờ phù hợp hơn. "
-    "Có thể cân nhắc câu lạc bộ gần bạn hoặc đợt sau; quyết định vẫn là của bạn.",
+    "Có thể cân nhắc giới thiệu một câu lạc bộ hoặc chờ đợt sau; quyết định vẫn là của bạn.",
     "By the estimate, every seat on this list would serve someone else waiting better. "
-    "A club nearby or a later intake may be worth considering; the decision is still yours.")
+    "A club or a later intake may be worth considering; the decision is still yours.")
 #: P(success) and a seat price this close count as equal: a tie is not "worth more".
 TIE = 1e-6
 

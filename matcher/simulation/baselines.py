@@ -19,7 +19,7 @@ every seat ever offered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -45,6 +45,8 @@ class Graded:
     successes: float
     placed: int
     ineligible: int
+    #: the (client, option) pairs graded, where the policy gives them (not oracle or random)
+    pairs: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"successes": round(self.successes, 4), "placed": self.placed,
@@ -58,7 +60,7 @@ def grade(world: TruthWorld, pairs: list[tuple[str, str]]) -> Graded:
     clients, options = zip(*pairs, strict=True)
     p = world.true_p(clients, options)
     bad = sum(1 for c, o in pairs if not world.is_eligible(c, o))
-    return Graded(float(p.sum()), len(pairs), bad)
+    return Graded(float(p.sum()), len(pairs), bad, tuple(pairs))
 
 
 def _truth_pairs(world: TruthWorld, changes: tuple[SeatChange, ...] = ()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -212,7 +213,7 @@ def _one_world(spec: Spec, name: str, seed: int, s: float, kept: str, folder: Pa
     stage = stage_world(world, folder / "stage", on=on)
     stage.seconds["build"] = round(built, 2)
     t0 = time.perf_counter()
-    fixed, by_order = _baselines(stage, spec.orders, seed, on, changes)
+    fixed, by_order, groups = _baselines(stage, spec.orders, seed, on, changes)
     stage.seconds["baselines"] = round(time.perf_counter() - t0, 2)
     rows = []
     for order in spec.orders:
@@ -225,7 +226,7 @@ def _one_world(spec: Spec, name: str, seed: int, s: float, kept: str, folder: Pa
                                         seed=f"{seed}:{order}", rounds=rounds,
                                         changes=changes)
             rows.append({**_row(stage, order, s, behaviour, runs,
-                                {**fixed, **by_order[order]}), "waiting_list": kept,
+                                {**fixed, **by_order[order]}, groups), "waiting_list": kept,
                          "seat_changes": [[c.after, c.option_id, c.seats_added]
                                           for c in changes]})
     return rows
@@ -241,8 +242,9 @@ def _desk_policies(rounds: int) -> list[tuple[str, bool, int]]:
 
 def _baselines(stage: Stage, orders: tuple[str, ...], seed: int, on: date,
                changes: tuple[SeatChange, ...] = ()
-               ) -> tuple[dict[str, B.Graded], dict[str, dict[str, B.Graded]]]:
-    """The policies graded without the API: once per world, and once per order."""
+               ) -> tuple[dict[str, B.Graded], dict[str, dict[str, B.Graded]], dict[str, str]]:
+    """The policies graded without the API: once per world, and once per order; with each
+    arrival's group."""
     from matcher.matching.engine import Matcher
     from matcher.store.db import transaction
 
@@ -264,11 +266,23 @@ def _baselines(stage: Stage, orders: tuple[str, ...], seed: int, on: date,
             by_order[order] = {"habit": B.habit(world, matcher, profiles, turn, on, changes),
                                "random": B.random_arrivals(world, turn, seed=seed,
                                                            changes=changes)}
-    return fixed, by_order
+    return fixed, by_order, {p.client_id: p.group for p in profiles}
+
+
+def _placed_by_group(graded: dict[str, B.Graded], groups: dict[str, str]) -> dict[str, Any]:
+    """Per group, how many arrived and the share each policy placed (the policies whose
+    pairs are known): who is left unplaced, e.g. when a behaviour leaves clients waiting."""
+    arrived = Counter(groups.values())
+    out: dict[str, Any] = {"arrivals": dict(sorted(arrived.items()))}
+    for policy, g in graded.items():
+        if g.pairs or not g.placed:
+            placed = Counter(groups[c] for c, _ in g.pairs if c in groups)
+            out[policy] = {k: round(placed[k] / n, 4) for k, n in sorted(arrived.items())}
+    return out
 
 
 def _row(stage: Stage, order: str, s: float, behaviour: Behaviour, runs: dict,
-         graded: dict[str, B.Graded]) -> dict[str, Any]:
+         graded: dict[str, B.Graded], groups: dict[str, str]) -> dict[str, Any]:
     world = stage.world
     for policy, run in runs.items():
         graded[policy] = B.grade(world, run.accepted)
@@ -286,6 +300,7 @@ def _row(stage: Stage, order: str, s: float, behaviour: Behaviour, runs: dict,
         "habit_world": habit_world,
         "share": shares({k: v for k, v in successes.items() if v is not None}),
         "placed": {p: g.placed for p, g in graded.items()},
+        "placed_by_group": _placed_by_group(graded, groups),
         "ineligible_under_truth": {p: g.ineligible for p, g in graded.items()},
         "model": stage.model,
         "served": {p: {"model_version": r.model_version, "prior_only": r.prior_only,

@@ -90,7 +90,7 @@ def test_a_list_whose_every_seat_serves_another_better_says_so_on_its_page(api):
     assert kept["pricing"]["advice"] == out["pricing"]["advice"]
 
     page = f"/clients/{other}/suggestions/{out['suggestion_id']}"
-    for lang, says in (("vi", "câu lạc bộ gần bạn"), ("en", "A club nearby")):
+    for lang, says in (("vi", "giới thiệu một câu lạc bộ"), ("en", "A club or a later intake")):
         with _signed_in(api, HALONG, lang) as client:
             r = client.get(page)
         assert r.status_code == 200

@@ -261,3 +261,15 @@ def test_heed_is_a_behaviour_the_command_line_takes():
     assert not Behaviour.parse("first").heeds_advice
     with pytest.raises(ValueError, match="first, heed or mixed"):
         Behaviour.parse("wait")
+
+
+def test_a_row_says_who_each_policy_placed_by_group(small_doc):
+    for row in small_doc["rows"]:
+        by_group = row["placed_by_group"]
+        assert sum(by_group["arrivals"].values()) == row["arrivals"]
+        assert {"priced", "unpriced", "cohort_plan", "habit"} <= set(by_group)
+        assert "oracle" not in by_group  # its pairs are not kept
+        for policy in ("priced", "unpriced", "cohort_plan", "habit"):
+            placed = sum(share * by_group["arrivals"][g]
+                         for g, share in by_group[policy].items())
+            assert round(placed) == row["placed"][policy], policy
