@@ -153,6 +153,7 @@ def test_an_admin_reset_and_activation_give_no_client_access(api):
 
 
 def test_the_admin_audit_view_holds_no_client_entries(api):
+    _create(api, "social_worker")  # an account entry of its own, among the latest
     with api.client(STAFF) as staff:
         assert staff.get(CLIENT_AREA).status_code == 200  # a client-level entry now exists
         staff_view = staff.get("/v1/audit", params={"limit": 1000}).json()
