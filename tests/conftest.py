@@ -181,7 +181,7 @@ def _seed_demo(url: str) -> None:
     engine.dispose()
 
 
-def _made_once(name: str, make: Callable[[Path], None]) -> Path:
+def made_once(name: str, make: Callable[[Path], None]) -> Path:
     """The directory ``name``, filled by ``make(directory)`` once per test run.
 
     Under pytest-xdist the run's workers share it: the first to ask makes it while the others
@@ -229,7 +229,7 @@ def _one_at_a_time(name: str) -> Iterator[None]:
 
 def _seeded_template(backend: str) -> str:
     if backend == "sqlite" and backend not in _SEEDED:
-        made = _made_once("template-sqlite",
+        made = made_once("template-sqlite",
                           lambda d: _seed_demo(f"sqlite:///{d / 'matcher.sqlite3'}"))
         _SEEDED[backend] = f"sqlite:///{made / 'matcher.sqlite3'}"
     if backend not in _SEEDED:  # a PostgreSQL schema per worker, dropped at its end
@@ -302,7 +302,7 @@ def trained_models(backend: str) -> Path:
             if cleanup:
                 cleanup()
 
-        _TRAINED[backend] = _made_once(f"model-{backend}", train_into) / "models"
+        _TRAINED[backend] = made_once(f"model-{backend}", train_into) / "models"
     return _TRAINED[backend]
 
 

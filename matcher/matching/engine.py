@@ -47,6 +47,7 @@ from matcher.store.profiles import ClientProfile, profiles_frame
 from matcher.vocab import kinds as kind_table
 from matcher.vocab.places import PlaceIndex, load_place_index
 from matcher.vocab.trades import load_trade_index
+from matcher.vocab.wishes import shared_wish_index
 
 KINDS = kind_table.PLACEMENT_CODES
 RULE_COLUMNS = ("kind", "min_age", "max_age", "capacity", "women_only", "sign_language",
@@ -154,7 +155,7 @@ class Matcher:
                     model: OutcomeModel | PriorModel, weights: Weights | None = None,
                     wish: WishIndex | None = None) -> Matcher:
         """From frames already loaded (the backtest passes the training part of history)."""
-        wish = wish or WishIndex()
+        wish = wish or shared_wish_index()
         return cls(catalog=catalog, model=model, wish=wish,
                    prepared=prepare_options(catalog.options, wish=wish, context=model.context),
                    places=load_place_index(),

@@ -19,7 +19,7 @@ from matcher.outcomes.provider_stats import FeatureContext
 from matcher.store.catalog import load_catalog
 from matcher.store.frames import load_clients, load_placements
 from matcher.vocab.places import PlaceIndex, load_place_index
-from matcher.vocab.wishes import WishIndex
+from matcher.vocab.wishes import WishIndex, shared_wish_index
 
 
 @dataclass
@@ -109,7 +109,7 @@ def build_training_set(placements: pd.DataFrame, clients: pd.DataFrame, options:
     -------
     TrainingSet
     """
-    wish = wish or WishIndex()
+    wish = wish or shared_wish_index()
     places = places or load_place_index()
     mask, y = outcome_labels(placements)
     done = placements.loc[mask].reset_index(drop=True)

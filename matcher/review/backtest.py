@@ -26,11 +26,11 @@ from matcher.allocation import Pairs, greedy, random_eligible, solve, status_quo
 from matcher.matching.engine import CohortCandidates, Matcher
 from matcher.matching.ranking import score
 from matcher.outcomes import build_training_set, fit_model
-from matcher.outcomes.features import WishIndex
 from matcher.planning.cohort import pairs_from
 from matcher.store.catalog import Catalog
 from matcher.store.profiles import ClientProfile
 from matcher.synth import World, true_success_probability
+from matcher.vocab.wishes import shared_wish_index
 
 HOLDOUT_SHARE = 0.25
 
@@ -52,7 +52,7 @@ def backtest(world: World, catalog: Catalog, clients: pd.DataFrame, placements: 
     held = split_clients(clients["client_id"].to_numpy(object), holdout_share, seed)
     held_ids = set(clients.loc[held, "client_id"])
     train_placements = placements[~placements["client_id"].isin(held_ids)]
-    wish = WishIndex()
+    wish = shared_wish_index()
     data = build_training_set(train_placements, clients, catalog.options, wish=wish)
     model = fit_model(data)
     matcher = Matcher.from_frames(catalog, train_placements, clients, model=model, wish=wish)

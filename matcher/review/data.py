@@ -55,7 +55,7 @@ from matcher.store.catalog import load_catalog
 from matcher.store.frames import load_clients, load_placements
 from matcher.store.tables import Decision, FollowUp, Generation, Placement, Suggestion, User
 from matcher.vocab.places import load_place_index
-from matcher.vocab.wishes import WishIndex
+from matcher.vocab.wishes import WishIndex, shared_wish_index
 
 AGE_BANDS = [(0, 16, "13-15"), (16, 18, "16-17"), (18, 25, "18-24"), (25, 35, "25-34"),
              (35, 50, "35-49"), (50, 200, "50+")]
@@ -109,7 +109,7 @@ def districts(place_ids: Any) -> np.ndarray:
 
 def wished_trades(clients: pd.DataFrame, wish: WishIndex | None = None) -> np.ndarray:
     """Each client's resolved wish: the trade their interests name best, or "none stated"."""
-    wish = wish or WishIndex()
+    wish = wish or shared_wish_index()
     v = wish.vectors(list(clients["interests"]))
     best = v.argmax(axis=1) if v.size else np.zeros(len(clients), dtype=int)
     top = v.max(axis=1) if v.size else np.zeros(len(clients))
@@ -152,7 +152,7 @@ def load_review_data(engine: Engine | Session, model_dir: Path, *,
                      "placement_status", "placement_success"])
     options = catalog.options
     model = current_model(Path(model_dir))
-    wish = WishIndex()
+    wish = shared_wish_index()
     data = build_training_set(placements, clients, options, wish=wish)
     client_pos = pd.Index(clients["client_id"]).get_indexer(data.client_ids)
     option_rows = catalog.rows(_option_ids(placements, data.placement_ids))

@@ -126,3 +126,25 @@ def test_unsaved_profile(matcher):
     text = info.value.render()
     assert "column birth_date" in text and "column place" in text
     assert "column colour" in text and "column group: required" in text
+
+
+def test_a_rebuild_reads_no_wish_text_again(small_world, profiles, monkeypatch):
+    """Matchers share the process's wish index: a rebuild (as after every catalogue change)
+    reads only texts it has never seen, and gives the same suggestions."""
+    from sqlalchemy.orm import Session
+
+    from matcher.matching.engine import Matcher
+    from matcher.vocab import wishes
+
+    with Session(small_world["engine"]) as session:
+        first = Matcher.build(session, model_dir=small_world["model_dir"])
+        read: list[int] = []
+        real = wishes._read_texts
+        monkeypatch.setattr(wishes, "_read_texts",
+                            lambda trades, texts, position: read.append(len(texts))
+                            or real(trades, texts, position))
+        again = Matcher.build(session, model_dir=small_world["model_dir"])
+    assert again.wish is first.wish is wishes.shared_wish_index()
+    assert sum(read) == 0, read
+    for client in profiles[:20]:
+        assert again.suggest(client, top=5, on=ON) == first.suggest(client, top=5, on=ON)
