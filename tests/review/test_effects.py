@@ -8,6 +8,10 @@ hold the true effect within its 95% interval.
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +23,7 @@ from matcher.review.effects import (
     placement_effects,
 )
 from matcher.store.db import make_engine, upgrade
+from tests.conftest import made_once
 from tests.review.known_effect import seeded_world, store_frames
 
 CONTRACT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "n_placed",
@@ -30,26 +35,42 @@ NO_PROVIDERS = 10**9  # min_placed_provider: overall and kinds only (faster)
 NO_KINDS = 10**9  # min_placed_kind: the kinds say too_few without 20 model fits each
 
 
+def _estimated(name: str, tmp_path_factory, make) -> object:
+    """``make()``'s result, computed once per test run: the first process to ask computes it
+    (a world seeded through the contract, then the estimator), the others read its pickle."""
+    def compute(directory: Path) -> None:
+        (directory / "estimated.pickle").write_bytes(pickle.dumps(make()))
+
+    return pickle.loads((made_once(name, compute) / "estimated.pickle").read_bytes())
+
+
 @pytest.fixture(scope="module", params=[1, 2, 3, 4])
 def confounded(request, tmp_path_factory):
-    """Four worlds and their overall estimates; the kinds are left to ``with_kinds`` (their
-    six estimates took 18 of a world's 25 s, and the checks below read the overall ones)."""
-    world, engine = seeded_world(tmp_path_factory, f"effects-{request.param}", effect=0.25,
-                            seed=request.param, **CONFOUNDED)
-    effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS,
-                                min_placed_kind=NO_KINDS)
-    yield world, engine, effects
-    engine.dispose()
+    """Four worlds' truths and their overall estimates; the kinds are left to ``with_kinds``
+    (their six estimates took 18 of a world's 25 s, and the checks below read the overall
+    ones)."""
+    def make():
+        world, engine = seeded_world(tmp_path_factory, f"effects-{request.param}", effect=0.25,
+                                     seed=request.param, **CONFOUNDED)
+        effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS,
+                                    min_placed_kind=NO_KINDS)
+        engine.dispose()
+        return SimpleNamespace(truth=world.truth), effects
+
+    return _estimated(f"effects-{request.param}", tmp_path_factory, make)
 
 
 @pytest.fixture(scope="module")
 def with_kinds(tmp_path_factory):
     """The first world's estimates with the kinds (as the review computes them)."""
-    _, engine = seeded_world(tmp_path_factory, "effects-kinds", effect=0.25, seed=1,
-                             **CONFOUNDED)
-    effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS)
-    engine.dispose()
-    return effects
+    def make():
+        _, engine = seeded_world(tmp_path_factory, "effects-kinds", effect=0.25, seed=1,
+                                 **CONFOUNDED)
+        effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS)
+        engine.dispose()
+        return effects
+
+    return _estimated("effects-kinds", tmp_path_factory, make)
 
 
 def _entry(effects, scope="overall", outcome="success"):
@@ -57,7 +78,7 @@ def _entry(effects, scope="overall", outcome="success"):
 
 
 def test_adjusted_interval_holds_the_true_effect_where_the_naive_difference_misleads(confounded):
-    world, _, effects = confounded
+    world, effects = confounded
     truth = world.truth["placement_effect"]
     e = _entry(effects)
     assert truth["overall"] == pytest.approx(0.25)
@@ -69,7 +90,7 @@ def test_adjusted_interval_holds_the_true_effect_where_the_naive_difference_misl
 
 
 def test_balance_improves_after_weighting(confounded):
-    _, _, effects = confounded
+    _, effects = confounded
     balance = _entry(effects)["balance"]
     before = np.array([abs(b["smd_before"]) for b in balance])
     after = np.array([abs(b["smd_after"]) for b in balance])
@@ -79,7 +100,7 @@ def test_balance_improves_after_weighting(confounded):
 
 
 def test_every_entry_has_the_contract_keys_and_kinds_are_estimated(confounded, with_kinds):
-    _, _, effects = confounded
+    _, effects = confounded
     scopes = {(e["scope"], e["outcome"]) for e in with_kinds}
     for kind in ("training", "job", "livelihood"):
         assert (kind, "success") in scopes and (kind, "income_vnd_day") in scopes
@@ -92,7 +113,7 @@ def test_every_entry_has_the_contract_keys_and_kinds_are_estimated(confounded, w
 
 
 def test_income_effect_is_estimated_in_vnd_a_day(confounded):
-    world, _, effects = confounded
+    world, effects = confounded
     e = _entry(effects, outcome="income_vnd_day")
     truth = world.truth["placement_effect"]["income_vnd_day"]["overall"]
     assert e["naive"] > truth  # confounded upwards too
@@ -119,7 +140,7 @@ def test_poor_overlap_gives_a_warning(tmp_path_factory):
 
 
 def test_no_warning_with_good_overlap(confounded):
-    _, _, effects = confounded
+    _, effects = confounded
     e = _entry(effects)
     assert e["verdict"] in ("estimate", "fragile")
     assert (e["verdict"] == "estimate") == (e["notes"] == [])
