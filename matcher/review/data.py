@@ -25,6 +25,7 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,19 +265,42 @@ def _out_of_fold(data, model: OutcomeModel, wanted: bool,
         return p_model.to_numpy(float), note(
             "predictions.in_sample", "in-sample predictions of the current model: they "
             "flatter its calibration")
+    digest = data.data_hash()
     try:
-        fit = fit_outcome_model(data, n_jobs=1)
+        oof_p = _cross_fitted(data, digest)
     except TooLittleHistory as exc:
         return p_model.to_numpy(float), _in_sample_because(exc, len(data))
-    if model.card.data_hash == data.data_hash():
-        return fit.oof_p, note(
+    if model.card.data_hash == digest:
+        return oof_p, note(
             "predictions.out_of_fold", "out-of-fold predictions: the outcome model's own "
             "{folds}-fold client-grouped cross-fitting rerun on the stored history, the same "
             "rows the current model was trained on", folds=N_FOLDS)
-    return fit.oof_p, note(
+    return oof_p, note(
         "predictions.out_of_fold_stale", "out-of-fold predictions: the outcome model's own "
         "{folds}-fold client-grouped cross-fitting rerun on the stored history; the history "
         "changed since the current model was trained (retrain it)", folds=N_FOLDS)
+
+
+#: Out-of-fold predictions of the last training sets cross-fitted here, by their data hash.
+#: The review is recomputed after every change, and most changes (a client, a list, a seat)
+#: leave the rows with an outcome as they were: refitting them was most of a quick review.
+_OOF: dict[str, np.ndarray] = {}
+_OOF_KEPT = 2
+_OOF_LOCK = threading.Lock()
+
+
+def _cross_fitted(data, digest: str) -> np.ndarray:
+    """The outcome model's own cross-fitting of ``data`` (whose data hash is ``digest``):
+    its out-of-fold predictions, computed once per distinct training set."""
+    with _OOF_LOCK:
+        kept = _OOF.get(digest)
+    if kept is None:
+        kept = fit_outcome_model(data, n_jobs=1).oof_p
+        with _OOF_LOCK:
+            _OOF[digest] = kept
+            while len(_OOF) > _OOF_KEPT:
+                del _OOF[next(iter(_OOF))]
+    return kept.copy()
 
 
 def _in_sample_because(exc: TooLittleHistory, n: int) -> dict[str, Any]:
