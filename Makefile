@@ -30,8 +30,9 @@ run: install
 
 # Every test in two steps: the tests that can share the machine in TEST_WORKERS processes
 # (pytest-xdist; the tests spend much of their time waiting on servers, PostgreSQL and the
-# browser, so more processes than cores), then the `alone` ones (they restart PostgreSQL)
-# one at a time. JUNIT=path writes the report of each step: path, and path's stem + -alone.
+# browser, so more processes than cores; the modules of tests/conftest.py's ONE_PROCESS, whose
+# fixtures cost seconds, each on one process: --dist loadgroup), then the `alone` ones (they
+# restart PostgreSQL) one at a time. JUNIT=path writes the report of each step: path, and path's stem + -alone.
 # PYTEST_ARGS go to both steps (a step that selects nothing passes: pytest's exit code 5);
 # TEST_WORKERS=0 runs the first step in this process.
 # Both steps use one demo database and one model, made once (MATCHER_TEST_SHARED).
@@ -40,7 +41,7 @@ JUNIT ?=
 PYTEST ?= $(BIN)/python -m pytest
 test: install browser
 	shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export MATCHER_TEST_SHARED="$$shared" \
-	&& { $(PYTEST) -n $(TEST_WORKERS) --dist load --maxschedchunk 2 -m "not alone" \
+	&& { $(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not alone" \
 	     $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS) || [ $$? -eq 5 ]; } \
 	&& { $(PYTEST) -m alone \
 	     $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }

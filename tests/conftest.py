@@ -42,6 +42,34 @@ HEAVY_FIRST = ("tests/api/test_durability.py", "tests/simulation/", "tests/api/t
                "tests/api/test_referral_race.py")
 
 
+#: Modules whose module-scoped fixtures cost seconds (a world seeded and estimated, a server
+#: of their own, the demo database made by `matcher demo`): make test (``--dist loadgroup``)
+#: runs each on one process, which makes its fixtures once, where spreading its tests over
+#: the processes made them once in each. Every other test is handed out on its own.
+ONE_PROCESS = ("tests/security/test_demo.py", "tests/security/test_rebuild_storm.py",
+               "tests/security/test_imports_costly.py", "tests/test_retraining.py",
+               "tests/test_outcomes.py", "tests/test_synth.py",
+               "tests/engine/test_backtest_targets.py", "tests/engine/test_cli_engine.py",
+               "tests/review/test_effects_degenerate.py", "tests/review/test_effects_public.py",
+               "tests/review/test_review_demo.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` with ONE_PROCESS as the groups. pytest-xdist's own groups (the
+    ``xdist_group`` mark) name a test's group by suffixing its node id, which pytest 9 no
+    longer lets a plugin change: the marked tests were spread like the others."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneProcessModules(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_PROCESS else nodeid
+
+    return OneProcessModules(config, log)
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(HEAVY_FIRST))  # a stable sort
 

@@ -9,7 +9,7 @@ import pytest
 
 from matcher.review.replay import replay_log
 from matcher.store.db import make_engine
-from tests.conftest import BACKENDS, backend_url, seeded_database, trained_models
+from tests.conftest import BACKENDS, backend_url, made_once, seeded_database, trained_models
 from tests.templates import copy_database, copy_models
 
 REPLAYED = 250
@@ -35,10 +35,10 @@ def replayed_demo(backend: str, root: Path):
 
 @pytest.fixture(scope="session")
 def replayed_sqlite(tmp_path_factory):
-    """The SQLite demo with its log, made once: ``demo[sqlite]`` and ``demo_sqlite`` copy it."""
-    root = tmp_path_factory.mktemp("review-sqlite")
-    url, _ = replayed_demo("sqlite", root)
-    return Demo(url, root / "models", None)
+    """The SQLite demo with its log, made once per test run (by the first process to ask):
+    ``demo[sqlite]`` and ``demo_sqlite`` copy it."""
+    root = made_once("review-replayed-sqlite", lambda d: replayed_demo("sqlite", d))
+    return Demo(f"sqlite:///{root / 'matcher.sqlite3'}", root / "models", None)
 
 
 def _copy_of_replayed(replayed: Demo, root: Path) -> tuple[str, Path]:
