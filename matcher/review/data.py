@@ -10,7 +10,8 @@
   - ``p_oof``: out of fold. The outcomes package's own cross-fitting
     (:func:`matcher.outcomes.fit.fit_outcome_model`, five client-grouped folds, each fold's
     Platt sigmoid fitted on the others) is rerun on the stored history, so no placement is
-    scored by a model that saw its outcome. These are what calibration is judged on.
+    scored by a model that saw its outcome; once per distinct training set (by its data
+    hash) in a process. These are what calibration is judged on.
   - ``p_model``: the current model as it serves (in sample where it was trained on the row).
   - ``p_expected``: the case-mix expectation for the league table: the current model with
     the provider's own record neutralised (its shrunk success rate set to the province's
