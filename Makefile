@@ -32,7 +32,8 @@ run: install
 # (pytest-xdist; the tests spend much of their time waiting on servers, PostgreSQL and the
 # browser, so more processes than cores; the modules of tests/conftest.py's ONE_PROCESS, whose
 # fixtures cost seconds, each on one process: --dist loadgroup), then the `alone` ones (they
-# restart PostgreSQL) one at a time. JUNIT=path writes the report of each step: path, and path's stem + -alone.
+# restart PostgreSQL) one at a time. JUNIT=path writes the report of each step: path, and
+# path's stem + -alone.
 # PYTEST_ARGS go to both steps (a step that selects nothing passes: pytest's exit code 5);
 # TEST_WORKERS=0 runs the first step in this process.
 # Both steps use one demo database and one model, made once (MATCHER_TEST_SHARED).

@@ -134,10 +134,9 @@ class WishIndex:
 @cache
 def shared_wish_index() -> WishIndex:
     """The process's index of data/trades.csv at the default credit, shared by every matcher
-    build, training set and review of the process: a client's text is read once per process,
-    not once per rebuild (a rebuild re-read every client's wish, about 1 s a rebuild for
-    6,000 clients). Its vectors are never written to by a caller (``vectors`` returns copies).
-    """
+    build, training set and review of the process: a client's text is read once per process.
+    (Each rebuilt matcher had an empty index of its own, so the next price refresh, plan or
+    review after a rebuild read every client's wish again.) ``vectors`` returns copies."""
     return WishIndex()
 
 
