@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pickle
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -231,6 +232,16 @@ def made_once(name: str, make: Callable[[Path], None]) -> Path:
             make(target)
             (target / ".made").touch()
     return target
+
+
+def computed_once(name: str, compute: Callable[[], object]) -> object:
+    """``compute()``'s value, computed once per test run (by the first process to ask, under
+    :func:`made_once`) and read back by the others from its pickle: for what a test only reads
+    and takes seconds to compute (a simulated sweep, an estimator's results)."""
+    def make(directory: Path) -> None:
+        (directory / "value.pickle").write_bytes(pickle.dumps(compute()))
+
+    return pickle.loads((made_once(name, make) / "value.pickle").read_bytes())
 
 
 def _run_dir() -> Path | None:

@@ -38,7 +38,7 @@ def replayed_sqlite(tmp_path_factory):
     """The SQLite demo with its log, made once per test run (by the first process to ask):
     ``demo[sqlite]`` and ``demo_sqlite`` copy it."""
     root = made_once("review-replayed-sqlite", lambda d: replayed_demo("sqlite", d))
-    return Demo(f"sqlite:///{root / 'matcher.sqlite3'}", root / "models", None)
+    return Demo(backend_url("sqlite", root)[0], root / "models", None)
 
 
 def _copy_of_replayed(replayed: Demo, root: Path) -> tuple[str, Path]:

@@ -8,10 +8,6 @@ hold the true effect within its 95% interval.
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +19,7 @@ from matcher.review.effects import (
     placement_effects,
 )
 from matcher.store.db import make_engine, upgrade
-from tests.conftest import made_once
+from tests.conftest import computed_once
 from tests.review.known_effect import seeded_world, store_frames
 
 CONTRACT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "n_placed",
@@ -33,15 +29,6 @@ CONTRACT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "
 CONFOUNDED = {"confounding": 1.5, "unplaced_share": 0.3}
 NO_PROVIDERS = 10**9  # min_placed_provider: overall and kinds only (faster)
 NO_KINDS = 10**9  # min_placed_kind: the kinds say too_few without 20 model fits each
-
-
-def _estimated(name: str, tmp_path_factory, make) -> object:
-    """``make()``'s result, computed once per test run: the first process to ask computes it
-    (a world seeded through the contract, then the estimator), the others read its pickle."""
-    def compute(directory: Path) -> None:
-        (directory / "estimated.pickle").write_bytes(pickle.dumps(make()))
-
-    return pickle.loads((made_once(name, compute) / "estimated.pickle").read_bytes())
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3, 4])
@@ -55,9 +42,9 @@ def confounded(request, tmp_path_factory):
         effects = placement_effects(engine, min_placed_provider=NO_PROVIDERS,
                                     min_placed_kind=NO_KINDS)
         engine.dispose()
-        return SimpleNamespace(truth=world.truth), effects
+        return world.truth, effects
 
-    return _estimated(f"effects-{request.param}", tmp_path_factory, make)
+    return computed_once(f"effects-{request.param}", make)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +57,7 @@ def with_kinds(tmp_path_factory):
         engine.dispose()
         return effects
 
-    return _estimated("effects-kinds", tmp_path_factory, make)
+    return computed_once("effects-kinds", make)
 
 
 def _entry(effects, scope="overall", outcome="success"):
@@ -78,8 +65,8 @@ def _entry(effects, scope="overall", outcome="success"):
 
 
 def test_adjusted_interval_holds_the_true_effect_where_the_naive_difference_misleads(confounded):
-    world, effects = confounded
-    truth = world.truth["placement_effect"]
+    world_truth, effects = confounded
+    truth = world_truth["placement_effect"]
     e = _entry(effects)
     assert truth["overall"] == pytest.approx(0.25)
     # The naive difference is pushed up by who was placed: its own interval misses the truth.
@@ -113,9 +100,9 @@ def test_every_entry_has_the_contract_keys_and_kinds_are_estimated(confounded, w
 
 
 def test_income_effect_is_estimated_in_vnd_a_day(confounded):
-    world, effects = confounded
+    world_truth, effects = confounded
     e = _entry(effects, outcome="income_vnd_day")
-    truth = world.truth["placement_effect"]["income_vnd_day"]["overall"]
+    truth = world_truth["placement_effect"]["income_vnd_day"]["overall"]
     assert e["naive"] > truth  # confounded upwards too
     assert 0.3 * truth < e["adjusted"] < 2.0 * truth
 

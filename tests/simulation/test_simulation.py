@@ -9,7 +9,6 @@ with one line and exit status 2.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from datetime import date
 
@@ -22,7 +21,7 @@ from matcher.simulation import Behaviour, parse_spec, run_desk, run_sweep, stage
 from matcher.simulation.staging import settings_for, sim_engine
 from matcher.simulation.sweep import arrival_order
 from matcher.simulation.worlds import OTHER_WORLD, ours_world, rewrite_capacity
-from tests.conftest import made_once
+from tests.conftest import computed_once
 from tests.importing.test_cli_import import MATCHER
 
 ON = date.today()  # the day the API counts ages on, as in a real run
@@ -37,17 +36,13 @@ def _without_timings(doc: dict) -> dict:
 
 
 def _small_sweep() -> dict:
-    """SMALL's sweep as its JSON reads back (the form every process of the run shares)."""
-    return json.loads(json.dumps(run_sweep(parse_spec(**SMALL), on=ON)))
+    return run_sweep(parse_spec(**SMALL), on=ON)
 
 
 @pytest.fixture(scope="module")
 def small_doc() -> dict:
-    """SMALL's sweep, run once per test run: the first process to ask runs it (about 10 s),
-    the others read its JSON."""
-    made = made_once("simulation-small-doc", lambda d: (d / "doc.json").write_text(
-        json.dumps(_small_sweep()), encoding="utf-8"))
-    return json.loads((made / "doc.json").read_text(encoding="utf-8"))
+    """SMALL's sweep, run once per test run (about 10 s): the first process to ask runs it."""
+    return computed_once("simulation-small-doc", _small_sweep)
 
 
 def test_same_seed_same_numbers(small_doc):
