@@ -48,10 +48,12 @@ test: install browser
 	     $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
 
 # make test under coverage (pyproject.toml's [tool.coverage.run]: every process the tests
-# start is measured), then one report of matcher/ and api/.
+# start is measured; TEST_PRELOADED=0 starts each as a subprocess, since coverage does not
+# save a child forked from tests/preloaded.py's fork server), then one report of matcher/
+# and api/.
 coverage: install browser
 	rm -f .coverage .coverage.*
-	$(MAKE) test PYTEST="$(BIN)/coverage run -m pytest"
+	TEST_PRELOADED=0 $(MAKE) test PYTEST="$(BIN)/coverage run -m pytest"
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report --skip-covered --sort=cover
 

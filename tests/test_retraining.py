@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date, timedelta
 
 import numpy as np
@@ -22,6 +21,7 @@ from matcher.outcomes.retrain import (
     split_holdout,
 )
 from matcher.store.db import make_engine
+from tests import preloaded
 from tests.conftest import own_server
 
 RECORDED = 40  # outcomes recorded through the API before the retrain
@@ -33,8 +33,7 @@ def _current(model_dir) -> str:
 
 def _cli(env_db: str, model_dir, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": env_db, "MATCHER_MODEL_DIR": str(model_dir)}
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=600)
+    return preloaded.matcher(*args, env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")

@@ -24,3 +24,30 @@ def test_one_tls_context_serves_every_client():
     with local_http.Client() as first, local_http.Client() as second:
         contexts = {id(c._transport._pool._ssl_context) for c in (first, second)}  # noqa: SLF001
     assert contexts == {id(local_http.TLS)}
+
+
+def test_a_preloaded_command_gets_its_input_environment_and_exit_code():
+    """tests/preloaded.py: ``python -m module`` forked from the fork server, as a subprocess
+    would run it (here with preloading on, whatever TEST_PRELOADED says)."""
+    import os
+
+    from tests import preloaded
+
+    was = os.environ.pop("TEST_PRELOADED", None)
+    try:
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONIOENCODING": "utf-8"}
+        done = preloaded.run("json.tool", ["--sort-keys"], env=env,
+                             input='{"b": "Hạ Long", "a": 1}')
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout == '{\n    "a": 1,\n    "b": "H\\u1ea1 Long"\n}\n'
+        bad = preloaded.run("json.tool", [], env=env, input="{not json")
+        assert bad.returncode == 1 and "Expecting property name" in bad.stderr
+        # The child's environment is the one given, not the test process's.
+        os.environ["PROBE_OUTSIDE"] = "the test process's"
+        seen = preloaded.run("tests.env_probe", ["PROBE_VALUE", "PROBE_OUTSIDE"],
+                             env={**env, "PROBE_VALUE": "xin-chào"})
+        assert (seen.returncode, seen.stdout) == (0, "xin-chào -\n")
+    finally:
+        os.environ.pop("PROBE_OUTSIDE", None)
+        if was is not None:
+            os.environ["TEST_PRELOADED"] = was

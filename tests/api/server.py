@@ -1,4 +1,7 @@
-"""A real API server in a subprocess (uvicorn), over a seeded database, for the API tests."""
+"""A real API server in a process of its own (``python -m uvicorn``), over a seeded database,
+for the API tests. One-worker servers are forked from the test process's fork server
+(tests/preloaded.py: the third-party libraries already imported); servers with several
+workers are started as subprocesses."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests import local_http
+from tests import local_http, preloaded
 
 SECRET = "test-secret-key-for-the-api-tests-only-0123456789"
 # The seeded test databases are not demo databases (they take imports), so their accounts
@@ -34,7 +37,7 @@ class Server:
     db_url: str
     backend: str
     model_dir: Path
-    proc: subprocess.Popen | None = None
+    proc: subprocess.Popen | preloaded.Process | None = None
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, username: str, password: str = TEST_PASSWORD) -> str:
@@ -77,11 +80,17 @@ def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
           log: Path | None = None, **extra: str) -> Server:
     """Start uvicorn on a free port and wait until /readyz answers 200."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--no-access-log"]
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, env=server_env(db_url, model_dir, **extra), stdout=out,
-                            stderr=subprocess.STDOUT)
+    args = ["api.main:app", "--host", "127.0.0.1", "--port", str(port), "--workers",
+            str(workers), "--no-access-log"]
+    env = server_env(db_url, model_dir, **extra)
+    if log:
+        log.write_bytes(b"")
+    if workers == 1:
+        proc = preloaded.start("uvicorn", args, env=env, out=log)
+    else:  # uvicorn spawns its workers afresh whatever its own process is: no gain in forking
+        out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the child's
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", db_url, backend, model_dir, proc)
     deadline = time.monotonic() + 120
     while True:

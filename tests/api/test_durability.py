@@ -15,6 +15,7 @@ request in full, which shows the kill had cut a real write in two.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -73,10 +74,17 @@ class Life:
 
 
 def _assert_single_process(server: srv.Server) -> None:
-    """With one worker, uvicorn serves in the process it was started as: no child to miss."""
+    """With one worker, uvicorn serves in the process it was started as (the one listening on
+    the server's port): no child to miss."""
     pid = server.proc.pid
-    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    assert b"uvicorn" in cmdline and b"--workers" in cmdline, cmdline
+    port = int(server.url.rsplit(":", 1)[1])
+    listening = {row.split()[9] for row in Path("/proc/net/tcp").read_text().splitlines()[1:]
+                 if row.split()[1].endswith(f":{port:04X}") and row.split()[3] == "0A"}
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed while we looked
+            held.add(os.readlink(fd))
+    assert listening and {f"socket:[{inode}]" for inode in listening} <= held, (pid, port)
     children = [c for task in Path(f"/proc/{pid}/task").iterdir()
                 for c in (task / "children").read_text().split()]
     assert children == [], f"the server {pid} has child processes {children}"

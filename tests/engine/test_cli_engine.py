@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.importing.test_cli_import import MATCHER
+from tests import preloaded
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def env(small_world, tmp_path_factory):
 
 
 def run(env, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([MATCHER, *args], capture_output=True, text=True, env=env, timeout=300)
+    return preloaded.matcher(*args, env=env)
 
 
 def a_client(small_world) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from matcher.settings import DEMO_DIR
+from tests import preloaded
 from tests.importing.helpers import GOOD, snapshot, write_csv
 
 MATCHER = shutil.which("matcher", path=str(Path(sys.executable).parent)) or "matcher"
@@ -19,7 +20,7 @@ MATCHER = shutil.which("matcher", path=str(Path(sys.executable).parent)) or "mat
 
 def run(*args: str, db_url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": db_url}
-    return subprocess.run([MATCHER, *args], capture_output=True, text=True, env=env, timeout=300)
+    return preloaded.matcher(*args, env=env)
 
 
 def test_import_exit_codes_and_messages(db_url, engine, tmp_path):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from matcher.review import REVIEW_KEYS
-from tests.importing.test_cli_import import MATCHER
+from tests import preloaded
 
 EFFECT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "n_placed",
                "n_compared"}
@@ -17,8 +17,7 @@ EFFECT_KEYS = {"scope", "outcome", "naive", "adjusted", "ci_low", "ci_high", "n_
 
 def run(demo, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": demo.url, "MATCHER_MODEL_DIR": str(demo.model_dir)}
-    return subprocess.run([MATCHER, "review", *args], capture_output=True, text=True, env=env,
-                          timeout=900)
+    return preloaded.matcher("review", *args, env=env, timeout=900)
 
 
 @pytest.mark.slow
@@ -62,6 +61,5 @@ def test_a_simulated_log_is_refused_where_real_lists_exist(db_url, tmp_path):
         s.commit()
     engine.dispose()
     env = {**os.environ, "DATABASE_URL": db_url, "MATCHER_MODEL_DIR": str(tmp_path)}
-    done = subprocess.run([MATCHER, "review", "--simulate-log", "5", "--no-effects"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    done = preloaded.matcher("review", "--simulate-log", "5", "--no-effects", env=env)
     assert done.returncode == 1 and "demo world only" in done.stderr

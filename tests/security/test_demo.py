@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
 from matcher.ingest import import_file
 from matcher.store.db import make_engine, transaction, upgrade
 from matcher.store.tables import Provider, User
-from tests import local_http
+from tests import local_http, preloaded
 from tests.api import server as srv
 from tests.conftest import BACKENDS, backend_url
 from tests.importing.helpers import GOOD, write_csv
@@ -44,9 +43,7 @@ BOSS, BOSS_PASSWORD = "boss", "boss-own-password-2026"
 
 def matcher(*args: str, db_url: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """The `matcher` command as a person runs it, on ``db_url``."""
-    return subprocess.run([sys.executable, "-m", "matcher.cli", *args], input=stdin,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "DATABASE_URL": db_url})
+    return preloaded.matcher(*args, input=stdin, env={**os.environ, "DATABASE_URL": db_url})
 
 
 def empty_database(backend: str, tmp: Path):
@@ -61,10 +58,9 @@ def serve(db_url: str, tmp: Path, backend: str) -> tuple[srv.Server, Path]:
     """`matcher serve` (not bare uvicorn: what serve does on an empty database is the point)."""
     port, log = srv.free_port(), tmp / "serve.log"
     (tmp / "models").mkdir(exist_ok=True)
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", "serve", "--port", str(port)],
-            env=srv.server_env(db_url, tmp / "models"), stdout=out, stderr=subprocess.STDOUT)
+    log.write_bytes(b"")
+    proc = preloaded.start("matcher.cli", ["serve", "--port", str(port)],
+                           env=srv.server_env(db_url, tmp / "models"), out=log)
     server = srv.Server(f"http://127.0.0.1:{port}", db_url, backend, tmp / "models", proc)
     deadline = time.monotonic() + 180
     while True:

@@ -92,7 +92,9 @@ def test_an_unknown_username_is_answered_exactly_like_a_known_one(api, db, accou
         known_answers.append(_try(api, account, WRONG, address))
         unknown_answers.append(_try(api, unknown, WRONG, address))
     known = [(r.status_code, r.json()["detail"]) for r in known_answers]
-    assert [c for c, _ in known][:3] == [401, 401, 401] and known[3][0] == 429
+    # The fourth try is slowed unless its one-second wait ran out during the other name's try
+    # (an argon2 check on a loaded machine); the fifth waits two.
+    assert [c for c, _ in known][:3] == [401, 401, 401] and 429 in [c for c, _ in known][3:]
     assert known == [(r.status_code, r.json()["detail"]) for r in unknown_answers]
     for name in (account, unknown):
         assert _row(db, keys_for(name, address).pair).failures == [c for c, _ in known].count(401)
