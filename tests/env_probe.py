@@ -1,7 +1,9 @@
-"""Prints the named environment variables ("-" for a missing one): tests/test_suite_rules.py
-runs it through tests/preloaded.py."""
+"""Prints, for each argument, the environment variable of that name ("-" when missing), or
+for ``module:NAME`` whether that module was imported before this one ran ("yes"/"no"):
+tests/test_suite_rules.py runs it through tests/preloaded.py."""
 
 import os
 import sys
 
-print(" ".join(os.environ.get(name, "-") for name in sys.argv[1:]))  # noqa: T201
+print(" ".join(("yes" if arg[7:] in sys.modules else "no") if arg.startswith("module:")  # noqa: T201
+               else os.environ.get(arg, "-") for arg in sys.argv[1:]))

@@ -1,20 +1,22 @@
 """Start the product's own command lines (``python -m uvicorn``, ``matcher``) without paying
 for their libraries' imports each time.
 
-A test run starts about eighty servers and CLI processes. Each used to spend several
-seconds of CPU importing SciPy, scikit-learn, pandas, SQLAlchemy and FastAPI before it did
-anything, on a run bound by CPU. Here, a fork server (multiprocessing's ``forkserver``)
-imports those third-party libraries once per test process; each server or command is a
-child forked from it that sets its own environment, sends its output where asked and runs
-the command line as ``python -m`` would. Our own modules (``api``, ``matcher``) are not
-preloaded: they read the environment (settings, the database URL) and register global state
-(metrics) when imported, so each child imports them itself, fresh, after its environment
-is set. What runs is the product's code over real HTTP, as before.
+A test run starts about 40 servers and 100 ``matcher`` commands. Each used to spend
+several seconds of CPU importing SciPy, scikit-learn, pandas, SQLAlchemy and FastAPI before
+it did anything, on a run bound by CPU. Here, a fork server (multiprocessing's
+``forkserver``) imports those third-party libraries once per test process; each server or
+command is a child forked from it that sets its own environment, sends its output where
+asked and runs the command line as ``python -m`` would. Our own modules (``api``,
+``matcher``) are not preloaded: they read the environment (settings, the database URL) and
+register global state (metrics) when imported, so each child imports them itself, fresh,
+after its environment is set. Nor is a library that reads the environment when imported
+(prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR``). What runs is the product's code over
+real HTTP, as before; a SIGKILL kills the server as it did.
 
-Tests that inspect the process itself (its command line, its worker children, a restart
-after SIGKILL) start it with ``subprocess`` instead (``tests/api/server.py``: ``exec``).
-``TEST_PRELOADED=0`` starts every process with ``subprocess`` (``make coverage`` does: the
-coverage of a forked child is not saved).
+Servers with several workers start as subprocesses (uvicorn spawns each worker afresh
+whatever its own process is), and tests/test_serve.py runs the installed ``matcher``
+script. ``TEST_PRELOADED=0`` starts every process with ``subprocess`` (``make coverage``
+does: the coverage of a forked child is not saved).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ LIBRARIES = [
     "alembic.runtime.migration", "alembic.script", "fastapi", "fastapi.responses",
     "fastapi.routing", "fastapi.security", "fastapi.staticfiles", "starlette.routing",
     "pydantic", "pydantic_settings", "jinja2", "markupsafe", "argon2", "jwt", "rapidfuzz",
-    "prometheus_client", "openpyxl", "ortools.graph.python", "typer", "uvicorn",
+    "openpyxl", "ortools.graph.python", "typer", "uvicorn",
     "uvicorn.main", "uvicorn.config", "uvicorn.server", "uvicorn.protocols.http.h11_impl",
     "uvicorn.protocols.http.httptools_impl", "uvicorn.lifespan.on", "uvicorn.loops.auto",
     "httptools", "h11", "multipart", "python_multipart", "psutil", "rich",

@@ -47,6 +47,12 @@ def test_a_preloaded_command_gets_its_input_environment_and_exit_code():
         seen = preloaded.run("tests.env_probe", ["PROBE_VALUE", "PROBE_OUTSIDE"],
                              env={**env, "PROBE_VALUE": "xin-chào"})
         assert (seen.returncode, seen.stdout) == (0, "xin-chào -\n")
+        # The libraries are there already; our modules, and a library that reads the
+        # environment when imported, are imported by the child itself.
+        first = preloaded.run("tests.env_probe", ["module:sklearn", "module:sqlalchemy",
+                                                  "module:matcher", "module:api",
+                                                  "module:prometheus_client"], env=env)
+        assert first.stdout == "yes yes no no no\n", first.stdout + first.stderr
     finally:
         os.environ.pop("PROBE_OUTSIDE", None)
         if was is not None:
