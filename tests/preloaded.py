@@ -22,6 +22,7 @@ does: the coverage of a forked child is not saved).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import multiprocessing.util  # its exit handler first, so that ours runs before it
 import os
@@ -127,19 +128,25 @@ def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None
     """``python -m module args`` with ``env``, its stdout appended to ``out`` and its stderr
     to ``err`` (else to ``out``; discarded when neither is given): a forked child of the fork
     server, or a subprocess when preloading is off."""
+    if stdin is not None and len(stdin) > 60_000:  # the child writes it into a pipe itself
+        raise ValueError("tests.preloaded passes small inputs only (under 60 kB)")
     if not enabled():
         sink = open(out, "ab") if out else subprocess.DEVNULL  # noqa: SIM115 - the child's
         errors = open(err, "ab") if err else subprocess.STDOUT  # noqa: SIM115 - the child's
         proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=sink,
                                 stderr=errors, stdin=subprocess.PIPE)
-        proc.stdin.write(stdin or b"")
-        proc.stdin.close()
+        for mine in (sink, errors):  # the child has its own copies
+            if hasattr(mine, "close"):
+                mine.close()
+        with contextlib.suppress(BrokenPipeError):  # a child that does not read its input
+            proc.stdin.write(stdin or b"")
+            proc.stdin.close()
         return proc
     child = _context().Process(
         target=_run, args=(module, args, env, os.getcwd(), str(out) if out else None,
                            str(err) if err else None, stdin))
     child.start()
-    _STARTED.append(child)
+    _STARTED[:] = [c for c in _STARTED if c.exitcode is None] + [child]
     return Process(child)
 
 

@@ -26,7 +26,6 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from matcher.outcomes.fit import (
     fit_outcome_model,
 )
 from matcher.outcomes.provider_stats import AREA_SHRINK_M, FeatureContext
+from matcher.review.recent import Recent
 from matcher.store.catalog import load_catalog
 from matcher.store.frames import load_clients, load_placements
 from matcher.store.tables import Decision, FollowUp, Generation, Placement, Suggestion, User
@@ -282,26 +282,16 @@ def _out_of_fold(data, model: OutcomeModel, wanted: bool,
         "changed since the current model was trained (retrain it)", folds=N_FOLDS)
 
 
-#: Out-of-fold predictions of the last training sets cross-fitted here, by their data hash.
-#: The review is recomputed after every change, and most changes (a client, a list, a seat)
-#: leave the rows with an outcome as they were: refitting them was most of a quick review.
-_OOF: dict[str, np.ndarray] = {}
-_OOF_KEPT = 2
-_OOF_LOCK = threading.Lock()
+#: Out-of-fold predictions of the last training sets cross-fitted here, by their data hash
+#: (most changes leave the rows with an outcome as they were: refitting them was most of a
+#: quick review).
+_OOF = Recent(kept=2)
 
 
 def _cross_fitted(data, digest: str) -> np.ndarray:
     """The outcome model's own cross-fitting of ``data`` (whose data hash is ``digest``):
     its out-of-fold predictions, computed once per distinct training set."""
-    with _OOF_LOCK:
-        kept = _OOF.get(digest)
-    if kept is None:
-        kept = fit_outcome_model(data, n_jobs=1).oof_p
-        with _OOF_LOCK:
-            _OOF[digest] = kept
-            while len(_OOF) > _OOF_KEPT:
-                del _OOF[next(iter(_OOF))]
-    return kept.copy()
+    return _OOF.get(digest, lambda: fit_outcome_model(data, n_jobs=1).oof_p)
 
 
 def _in_sample_because(exc: TooLittleHistory, n: int) -> dict[str, Any]:

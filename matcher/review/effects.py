@@ -54,6 +54,7 @@ from matcher.review.aipw import (
     weighted_difference,
 )
 from matcher.review.effect_checks import balance_table, describe_left_out, e_values, verdict
+from matcher.review.recent import Recent, frames_digest
 from matcher.review.stats import Z95
 from matcher.vocab import kinds as kind_table
 
@@ -150,6 +151,21 @@ def estimate_effects(clients: pd.DataFrame, placements: pd.DataFrame, options: p
         if o not in OUTCOMES:
             raise ValueError(f"unknown outcome {o!r}; the outcomes are {', '.join(OUTCOMES)}")
     data = effect_frames(clients, placements, options, followups)
+    # Most changes (a new client, a list, a seat) leave the placed and comparison units as
+    # they were: their estimates are the ones kept (matcher/review/recent.py).
+    key = (frames_digest(data.treated, data.control), min_placed_kind, min_placed_provider,
+           trim, list_small_providers, tuple(outcomes))
+    return _ESTIMATES.get(key, lambda: _estimates(data, min_placed_kind, min_placed_provider,
+                                                  trim, list_small_providers, outcomes))
+
+
+#: The estimates of the last distinct sets of units (a review with and one without the
+#: providers listed, say).
+_ESTIMATES = Recent(kept=2)
+
+
+def _estimates(data: EffectData, min_placed_kind: int, min_placed_provider: int, trim: float,
+               list_small_providers: bool, outcomes: tuple[str, ...]) -> list[dict[str, Any]]:
     treated = data.treated
     entries: list[dict[str, Any]] = []
     scopes: list[tuple[str, np.ndarray, int]] = [("overall", np.ones(len(treated), bool), 1)]

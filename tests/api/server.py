@@ -91,6 +91,8 @@ def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
         out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the child's
         proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
+        if log:
+            out.close()  # the child has its own copy
     server = Server(f"http://127.0.0.1:{port}", db_url, backend, model_dir, proc)
     deadline = time.monotonic() + 120
     while True:

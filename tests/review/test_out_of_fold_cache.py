@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from matcher.review import data as review_data
 from matcher.review.data import load_review_data
+from matcher.review.recent import Recent
 from matcher.store.db import make_engine, transaction
 from matcher.store.tables import Client, Placement
 from tests.conftest import seeded_database, trained_models
@@ -27,7 +28,7 @@ def test_the_out_of_fold_predictions_are_fitted_again_only_when_an_outcome_chang
     engine = make_engine(url)
     fits: list[int] = []
     real = review_data.fit_outcome_model
-    monkeypatch.setattr(review_data, "_OOF", {})
+    monkeypatch.setattr(review_data, "_OOF", Recent(kept=2))
     monkeypatch.setattr(review_data, "fit_outcome_model",
                         lambda data, **kw: fits.append(len(data)) or real(data, **kw))
     try:
