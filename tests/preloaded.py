@@ -124,13 +124,13 @@ class Process:
 
 
 def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None = None,
-          err: Path | None = None, stdin: bytes | None = None):
+          err: Path | None = None, stdin: bytes | None = None, fork: bool = True):
     """``python -m module args`` with ``env``, its stdout appended to ``out`` and its stderr
     to ``err`` (else to ``out``; discarded when neither is given): a forked child of the fork
-    server, or a subprocess when preloading is off."""
+    server, or a subprocess when ``fork`` is False or preloading is off."""
     if stdin is not None and len(stdin) > 60_000:  # the child writes it into a pipe itself
         raise ValueError("tests.preloaded passes small inputs only (under 60 kB)")
-    if not enabled():
+    if not (fork and enabled()):
         sink = open(out, "ab") if out else subprocess.DEVNULL  # noqa: SIM115 - the child's
         errors = open(err, "ab") if err else subprocess.STDOUT  # noqa: SIM115 - the child's
         proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=sink,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,14 +84,8 @@ def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
     env = server_env(db_url, model_dir, **extra)
     if log:
         log.write_bytes(b"")
-    if workers == 1:
-        proc = preloaded.start("uvicorn", args, env=env, out=log)
-    else:  # uvicorn spawns its workers afresh whatever its own process is: no gain in forking
-        out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the child's
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
-        if log:
-            out.close()  # the child has its own copy
+    # uvicorn spawns its workers afresh whatever its own process is: no gain in forking.
+    proc = preloaded.start("uvicorn", args, env=env, out=log, fork=workers == 1)
     server = Server(f"http://127.0.0.1:{port}", db_url, backend, model_dir, proc)
     deadline = time.monotonic() + 120
     while True:
