@@ -28,24 +28,19 @@ run: install
 	test -f "$${MATCHER_MODEL_DIR:-models}/current.json" || $(BIN)/matcher train
 	$(BIN)/matcher serve --host $(HOST) --port $(PORT)
 
-# Every test in two steps: the tests that can share the machine in TEST_WORKERS processes
-# (pytest-xdist; the tests spend much of their time waiting on servers, PostgreSQL and the
-# browser, so more processes than cores; the modules of tests/conftest.py's ONE_PROCESS, whose
-# fixtures cost seconds, each on one process: --dist loadgroup), then the `alone` ones (they
-# restart PostgreSQL) one at a time. JUNIT=path writes the report of each step: path, and
-# path's stem + -alone.
-# PYTEST_ARGS go to both steps (a step that selects nothing passes: pytest's exit code 5);
-# TEST_WORKERS=0 runs the first step in this process.
-# Both steps use one demo database and one model, made once (MATCHER_TEST_SHARED).
+# Every test, in TEST_WORKERS processes (pytest-xdist; the tests spend much of their time
+# waiting on servers, PostgreSQL and the browser, so more processes than cores; the modules
+# of tests/conftest.py's ONE_PROCESS, whose fixtures cost seconds, each on one process:
+# --dist loadgroup). JUNIT=path writes the report there. PYTEST_ARGS go to pytest (a run
+# that selects nothing passes: pytest's exit code 5); TEST_WORKERS=0 runs in this process.
+# The run's processes share one demo database and one model, made once (MATCHER_TEST_SHARED).
 TEST_WORKERS ?= 3
 JUNIT ?=
 PYTEST ?= $(BIN)/python -m pytest
 test: install browser
 	shared=$$(mktemp -d) && trap 'rm -rf "$$shared"' EXIT && export MATCHER_TEST_SHARED="$$shared" \
-	&& { $(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder -m "not alone" \
-	     $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS) || [ $$? -eq 5 ]; } \
-	&& { $(PYTEST) -m alone \
-	     $(if $(JUNIT),--junitxml=$(basename $(JUNIT))-alone.xml) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
+	&& { $(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder \
+	     $(if $(JUNIT),--junitxml=$(JUNIT)) $(PYTEST_ARGS) || [ $$? -eq 5 ]; }
 
 # make test under coverage (pyproject.toml's [tool.coverage.run]: every process the tests
 # start is measured; TEST_PRELOADED=0 starts each as a subprocess, since coverage does not

@@ -52,7 +52,8 @@ ONE_PROCESS = ("tests/security/test_demo.py", "tests/security/test_rebuild_storm
                "tests/test_outcomes.py", "tests/test_synth.py",
                "tests/engine/test_backtest_targets.py", "tests/engine/test_cli_engine.py",
                "tests/review/test_effects_degenerate.py", "tests/review/test_effects_public.py",
-               "tests/review/test_review_demo.py")
+               "tests/review/test_review_demo.py", "tests/web/test_review_page.py",
+               "tests/api/test_schema_fuzz.py")
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -125,8 +126,8 @@ def backend_url(backend: str, tmp_path):
 
 def _postgres_schema(base: str):
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    # Pinged: tests/load/test_faults.py restarts PostgreSQL, and a session-long schema
-    # (server_pool) still drops its schema at the end with this engine.
+    # Pinged: a session-long schema (server_pool) drops its schema at the end of the run
+    # with this engine, whose pooled connection may have been closed by the server meanwhile.
     admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
@@ -301,20 +302,27 @@ def seeded_database(backend: str, tmp):
 
 @contextmanager
 def own_server(backend: str, tmp: Path, model_dir: Path, *,
-               before_start: Callable[[str], object] | None = None, **start):
+               before_start: Callable[[str], object] | None = None,
+               seed_at: str | None = None, **start):
     """A server of its own (tests/api/server.py: ``start``, with ``start``'s keywords) on a
     fresh copy of the seeded database, after ``before_start(db_url)`` if given: yields
     (server, what before_start gave); stopped and its database dropped afterwards.
+    ``seed_at``: instead, the empty PostgreSQL database at that URL (a private cluster of the
+    test's, tests/load/private_postgres.py), seeded here and left to its owner.
 
-    Servers with several workers on PostgreSQL run one at a time across the run's processes:
-    each holds dozens of connections, and two or three at once went past the server's
-    max_connections ("too many clients already").
+    Servers with several workers on the machine's PostgreSQL run one at a time across the
+    run's processes: each holds dozens of connections, and two or three at once went past
+    the server's max_connections ("too many clients already").
     """
     from tests.api import server as srv
 
-    crowded = backend == "postgresql" and start.get("workers", 1) > 1
+    crowded = backend == "postgresql" and start.get("workers", 1) > 1 and seed_at is None
     with _one_at_a_time("busy-postgresql-server") if crowded else nullcontext():
-        url, cleanup = seeded_database(backend, tmp)
+        if seed_at is not None:
+            _seed_demo(seed_at)
+            url, cleanup = seed_at, None
+        else:
+            url, cleanup = seeded_database(backend, tmp)
         try:
             made = before_start(url) if before_start else None
             server = srv.start(url, model_dir, backend, log=tmp / "server.log", **start)

@@ -3,6 +3,12 @@ response matches the schema its route declares (problem+json for errors included
 
 Each operation gets a few generated requests (hypothesis, derandomised so a failure
 repeats); the failures of all operations are gathered and reported together.
+
+The fuzz runs against servers of its own, one per backend for the four roles (make test
+runs the module on one process: tests/conftest.py's ONE_PROCESS): what it writes stays off
+the servers other tests share, and their review is recomputed at most once an hour, so a
+fuzzed GET /v1/review answers with the stored review, as a busy production server does,
+instead of refitting the effects of placement after every fuzzed write.
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
+
+from tests.conftest import BACKENDS, own_server
 
 ROLES = {"social_worker": "ctv.campha", "programme_staff": "canbo.chuongtrinh",
          "provider": "doanh.nghiep", "admin": "quantri"}
@@ -22,6 +30,14 @@ SKIPPED_PATHS = {"/v1/model/train", "/v1/model/restore",
                  # with. tests/security/ covers them over HTTP.
                  "/v1/auth/logout", "/v1/users/{user_id}", "/v1/users/{user_id}/reset"}
 EXAMPLES = 6
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request, tmp_path_factory, trained_model_dir):
+    """The fuzzed server of one backend (shadows the session's shared one)."""
+    with own_server(request.param, tmp_path_factory.mktemp(f"fuzz-{request.param}"),
+                    trained_model_dir, MATCHER_REVIEW_MIN_INTERVAL_S="3600") as (server, _):
+        yield server
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -42,8 +58,8 @@ def test_every_route_answers_within_its_schema(api, role):
         def call(case):
             nonlocal calls
             calls += 1
-            # A generous timeout: GET /v1/review estimates the effects of placement on its
-            # first call after a change (seconds, more on a loaded machine), then caches them.
+            # A generous timeout: the first GET /v1/review waits for the first review (the
+            # effects of placement: seconds, more on a loaded machine).
             case.call_and_validate(base_url=api.url, headers=headers, timeout=300,
                                    checks=[not_a_server_error, response_schema_conformance])
 

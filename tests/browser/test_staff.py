@@ -9,6 +9,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from matcher.store.db import transaction
@@ -154,7 +155,9 @@ def test_staff_pages_in_english(open_page, cohort):
     _check_charts(page)
     assert page.locator("#chart-months").get_by_text("Training").count() >= 1
     page.get_by_role("link", name="Cohort plan").click()
-    assert page.get_by_label("Search by name or id").is_visible()
+    # expect waits for the cohort page (is_visible does not: on a busy machine it read the
+    # dashboard still shown and failed).
+    expect(page.get_by_label("Search by name or id")).to_be_visible()
     shot(page, "staff-cohort-en")
 
 

@@ -1,24 +1,21 @@
 """Issue 7, faults: the database restarted during a soak, and a worker killed mid-request.
 
-Both run on PostgreSQL with a real 4-worker server over a freshly seeded schema, while
+Both run on PostgreSQL with a real 4-worker server over a freshly seeded database, while
 client processes send mixed traffic (:mod:`tests.load.soak`), and both end with the soak's
 invariants: no seat given twice, nothing half-written.
 
-**The restart test stops and starts this machine's PostgreSQL** (``pg_ctlcluster``, fast
-shutdown, about 2 s down, twice): every other test or program using that server at that
-moment loses its connections too. It needs a local cluster it may restart (root, or the
-cluster's owner); otherwise it skips, or fails under MATCHER_REQUIRE_POSTGRES=1.
+The restart test stops and starts a PostgreSQL cluster of its own
+(:mod:`tests.load.private_postgres`: fast shutdown, about 2 s down, twice), so the rest of
+the run, on the machine's PostgreSQL, goes on beside it. Where no private cluster can be
+made it skips, or fails under MATCHER_REQUIRE_POSTGRES=1.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -31,63 +28,33 @@ from tests import local_http
 from tests.api import server as srv
 from tests.conftest import _require_postgres, own_server
 from tests.load import soak
+from tests.load.private_postgres import Cluster, private_cluster, unavailable
 
 ROLES = ("social_worker", "social_worker", "social_worker", "provider")
 DOWN_SECONDS = 2.0
+FAULTS_WORLD = {"hot_seats": 40, "planted_per_worker": 60}
 
 
 # --- PostgreSQL, stopped and started -------------------------------------------------------
 
 
-def _cluster(db_url: str) -> tuple[str, str] | None:
-    """(version, name) of the local cluster serving ``db_url``, when it can be restarted."""
-    host = urlparse(db_url.split("?", 1)[0].replace("+psycopg", "")).hostname
-    conf = Path("/etc/postgresql")
-    if host not in ("127.0.0.1", "localhost", "::1") or not shutil.which("pg_ctlcluster") \
-            or not conf.is_dir():
-        return None
-    versions = sorted(p.name for p in conf.iterdir() if (p / "main").is_dir())
-    return (versions[-1], "main") if versions else None
-
-
-def _ctl(cluster: tuple[str, str], *action: str) -> None:
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, *action],
-                   check=True, capture_output=True, timeout=60)
-
-
-def _wait_ready(db_url: str, timeout: float = 60) -> None:
-    engine = make_engine(db_url)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            try:
-                with engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
-                return
-            except Exception:  # noqa: BLE001 - not up yet
-                assert time.monotonic() < deadline, "PostgreSQL did not come back"
-                time.sleep(0.2)
-    finally:
-        engine.dispose()
-
-
 class Outage:
     """Stop the cluster, stay down ``DOWN_SECONDS`` (running ``during`` meanwhile), start it."""
 
-    def __init__(self, cluster: tuple[str, str], db_url: str) -> None:
-        self.cluster, self.db_url = cluster, db_url
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
         self.down_at = self.up_at = 0.0
 
     def __call__(self, during=None):
         self.down_at = time.time()
         try:
-            _ctl(self.cluster, "stop", "-m", "fast")
+            self.cluster.stop()
             until = time.monotonic() + DOWN_SECONDS
             seen = during() if during else None
             time.sleep(max(0.0, until - time.monotonic()))
         finally:
-            _ctl(self.cluster, "start")
-            _wait_ready(self.db_url)
+            self.cluster.start()
+            self.cluster.wait_ready()
             self.up_at = time.time()
         return seen
 
@@ -95,25 +62,25 @@ class Outage:
 @pytest.fixture
 def pg_server(tmp_path, trained_model_dir):
     with own_server("postgresql", tmp_path, trained_model_dir, workers=4,
-                    before_start=lambda url: soak.prepare(url, hot_seats=40,
-                                                          planted_per_worker=60)
+                    before_start=lambda url: soak.prepare(url, **FAULTS_WORLD)
                     ) as (server, world):
         yield server, world
 
 
 @pytest.fixture
-def cluster(pg_server):
-    server, _ = pg_server
-    found = _cluster(server.db_url)
-    if found is None:
-        reason = "the PostgreSQL of DATABASE_URL is not a local cluster pg_ctlcluster can restart"
+def restartable(tmp_path, trained_model_dir):
+    """(a 4-worker server, its soak world, its cluster) on a private PostgreSQL cluster."""
+    reason = unavailable()
+    if reason:
         if _require_postgres():
-            pytest.fail(reason)
+            pytest.fail(f"no private PostgreSQL cluster for the restart test: {reason}")
         pytest.skip(reason)
-    yield found
-    # Whatever happened, leave the machine's PostgreSQL running.
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *found, "start"],
-                   capture_output=True, timeout=60)
+    with private_cluster(srv.free_port()) as cluster, \
+            own_server("postgresql", tmp_path, trained_model_dir, workers=4,
+                       seed_at=cluster.url,
+                       before_start=lambda url: soak.prepare(url, **FAULTS_WORLD)
+                       ) as (server, world):
+        yield server, world, cluster
 
 
 def _while_down(server: srv.Server) -> dict[str, httpx.Response]:
@@ -128,11 +95,9 @@ def _while_down(server: srv.Server) -> dict[str, httpx.Response]:
         }
 
 
-# make test runs it after the parallel part: nothing else may use PostgreSQL meanwhile.
-@pytest.mark.alone
-def test_postgresql_restarted_during_a_soak_answers_503_then_recovers(pg_server, cluster):
-    server, world = pg_server
-    outage = Outage(cluster, server.db_url)
+def test_postgresql_restarted_during_a_soak_answers_503_then_recovers(restartable):
+    server, world, cluster = restartable
+    outage = Outage(cluster)
     # Long enough that most of it comes after the outage even on a fast machine: the restart
     # starts after 100 of the 1,200 requests, and a down database slows each client to a
     # request per pause (with 120 a client, a quicker API once finished before it was back).

@@ -1,12 +1,18 @@
-"""The staff's match-quality review pages over HTTP, against the session's server: the
+"""The staff's match-quality review pages over HTTP, against a server of this module's: the
 summary (/review) and its section pages (/review/quality, /calibration, /fairness,
 /providers, /effects): roles, sign-in, the audit record of each reading, each page's
 numbers equal to :func:`matcher.review.build_review` computed here on the same database and
 model, the providers' search, filters, sorting and paging and their bounds, both languages;
-and the funnel chart (api.web.charts.funnel_chart) on its own."""
+and the funnel chart (api.web.charts.funnel_chart) on its own.
+
+The module has a server of its own (make test runs the module on one process,
+tests/conftest.py's ONE_PROCESS): no other test changes its data, so the server computes its
+review once and the review computed here is computed once per basis, not once per test.
+"""
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -24,9 +30,11 @@ from api.web import charts
 from api.web.i18n import Translator
 from api.web.review_league import MAX_PAGE, PAGE_SIZE
 from matcher.review import build_review
+from matcher.review.snapshots import review_basis
 from matcher.store.tables import AuditEntry
 from matcher.vocab.text import fold
 from tests import local_http
+from tests.conftest import own_server
 from tests.web.signin import login_form
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -66,10 +74,25 @@ def _up_to_date(web, *, with_effects: bool = False) -> None:
             time.sleep(0.2)
 
 
+@pytest.fixture(scope="module")
+def web(tmp_path_factory, trained_model_dir):
+    """This module's SQLite server (shadows the session's shared one)."""
+    with own_server("sqlite", tmp_path_factory.mktemp("review-pages"),
+                    trained_model_dir) as (server, _):
+        yield server
+
+
+_COMPUTED: dict[tuple[str, str, bool], dict] = {}
+
+
 def _review(web, db, *, with_effects: bool) -> dict:
-    """The review computed here, on the same database and model as the server's."""
+    """The review computed here, on the same database and model as the server's: once per
+    basis (the data and the model it rests on), as the server keeps its own."""
     with Session(db) as session:
-        return build_review(session, web.model_dir, with_effects=with_effects)
+        key = (web.db_url, review_basis(session, web.model_dir), with_effects)
+        if key not in _COMPUTED:
+            _COMPUTED[key] = build_review(session, web.model_dir, with_effects=with_effects)
+    return copy.deepcopy(_COMPUTED[key])  # a test may change what it got
 
 
 def _value(html: str, element_id: str) -> str:
