@@ -6,12 +6,13 @@ several seconds of CPU importing SciPy, scikit-learn, pandas, SQLAlchemy and Fas
 it did anything, on a run bound by CPU. Here, a fork server (multiprocessing's
 ``forkserver``) imports those third-party libraries once per test process; each server or
 command is a child forked from it that sets its own environment, sends its output where
-asked and runs the command line as ``python -m`` would. Our own modules (``api``,
-``matcher``) are not preloaded: they read the environment (settings, the database URL) and
-register global state (metrics) when imported, so each child imports them itself, fresh,
-after its environment is set. Nor is a library that reads the environment when imported
-(prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR``). What runs is the product's code over
-real HTTP, as before; a SIGKILL kills the server as it did.
+asked and runs the command line as ``python -m`` would. The library's own modules
+(``matcher``) are preloaded too: none reads the environment when imported (settings are read
+by ``get_settings()`` when first called; a test shows a child starts with none read) and none
+starts a thread. The API's modules (``api``) are not: they register metrics in
+prometheus_client, which reads ``PROMETHEUS_MULTIPROC_DIR`` when imported (``matcher serve``
+sets it first), so each child imports them itself, after its environment is set. What runs
+is the product's code over real HTTP, as before; a SIGKILL kills the server as it did.
 
 Servers with several workers start as subprocesses (uvicorn spawns each worker afresh
 whatever its own process is), and tests/test_serve.py runs the installed ``matcher``
@@ -49,6 +50,21 @@ LIBRARIES = [
     "httptools", "h11", "multipart", "python_multipart", "psutil", "rich",
 ]
 
+
+
+def _library_modules() -> list[str]:
+    """Every module of ``matcher`` but its ``__main__`` scripts and the migrations (Alembic
+    runs those itself)."""
+    root = Path(__file__).resolve().parent.parent / "matcher"
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__main__" or "migrations" in parts:
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
 _CONTEXT = None
 _STARTED: list = []
 
@@ -69,7 +85,7 @@ def _context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(LIBRARIES)
+        _CONTEXT.set_forkserver_preload(LIBRARIES + _library_modules())
     return _CONTEXT
 
 

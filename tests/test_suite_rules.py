@@ -47,12 +47,14 @@ def test_a_preloaded_command_gets_its_input_environment_and_exit_code():
         seen = preloaded.run("tests.env_probe", ["PROBE_VALUE", "PROBE_OUTSIDE"],
                              env={**env, "PROBE_VALUE": "xin-chào"})
         assert (seen.returncode, seen.stdout) == (0, "xin-chào -\n")
-        # The libraries are there already; our modules, and a library that reads the
-        # environment when imported, are imported by the child itself.
-        first = preloaded.run("tests.env_probe", ["module:sklearn", "module:sqlalchemy",
-                                                  "module:matcher", "module:api",
-                                                  "module:prometheus_client"], env=env)
-        assert first.stdout == "yes yes no no no\n", first.stdout + first.stderr
+        # The libraries and our library's modules are there already, with no setting read;
+        # the API's modules, and a library that reads the environment when imported, are
+        # imported by the child itself.
+        first = preloaded.run("tests.env_probe", [
+            "module:sklearn", "module:sqlalchemy", "module:matcher.review.effects",
+            "module:matcher.cli", "settings", "module:api", "module:prometheus_client"],
+            env=env)
+        assert first.stdout == "yes yes yes yes unread no no\n", first.stdout + first.stderr
     finally:
         os.environ.pop("PROBE_OUTSIDE", None)
         if was is not None:
