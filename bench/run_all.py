@@ -336,11 +336,11 @@ def step_department(a) -> dict:
 
 
 #: The simulation's sweep (matcher simulate): both worlds, two seeds, scarce and plentiful
-#: seats; ``--quick``: one small world.
+#: seats; ``--quick``: one small world, enough to show the step runs (tests/test_bench.py).
 SIMULATION = {"world": "both", "seeds": "1,2", "orders": "registration",
               "seats_per_arrival": "0.8,3", "arrivals": 300}
 QUICK_SIMULATION = {"world": "ours", "seeds": "1", "orders": "registration",
-                    "seats_per_arrival": "0.8", "arrivals": 120}
+                    "seats_per_arrival": "0.8", "arrivals": 40}
 
 
 def step_simulate(a) -> dict:

@@ -65,6 +65,11 @@ def test_quick_run_prints_every_figure(tmp_path):
     assert plan["cohort"] == 100 and plan["seconds"] >= 0 and plan["peak_rss_mb"] > 0
     for figures in (quick["train"], s, plan):
         assert "load_average_before" in figures
+    simulation = doc["simulation"]
+    assert "error" not in simulation, simulation
+    assert [row["arrivals"] for row in simulation["rows"]] == [40] * len(simulation["rows"])
+    assert simulation["rows"] and all(row["share"]["oracle"] == 1.0
+                                      for row in simulation["rows"])
 
     if base is None:
         assert "skipped" in quick["http"]
