@@ -14,10 +14,12 @@ prometheus_client, which reads ``PROMETHEUS_MULTIPROC_DIR`` when imported (``mat
 sets it first), so each child imports them itself, after its environment is set. What runs
 is the product's code over real HTTP, as before; a SIGKILL kills the server as it did.
 
-Servers with several workers start as subprocesses (uvicorn spawns each worker afresh
-whatever its own process is), and tests/test_serve.py runs the installed ``matcher``
-script. ``TEST_PRELOADED=0`` starts every process with ``subprocess`` (``make coverage``
-does: the coverage of a forked child is not saved).
+A server with several workers is a forked child too, whose uvicorn forks its workers from
+itself instead of spawning each afresh (a spawned worker imported everything again: about
+4 s of CPU each, 20 workers a run); each worker imports the API and serves, as a spawned one
+does. tests/test_serve.py runs the installed ``matcher`` script. ``TEST_PRELOADED=0`` starts
+every process with ``subprocess`` (``make coverage`` does: the coverage of a forked child is
+not saved).
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ def _run(module: str, args: list[str], env: dict[str, str], cwd: str, out: str |
         os.dup2(sink, fd)
         os.close(sink)
     sys.argv = [module, *args]
+    if module == "uvicorn":  # its workers, if several, forked from here (see the docstring)
+        import uvicorn._subprocess
+
+        uvicorn._subprocess.spawn = multiprocessing.get_context("fork")
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 

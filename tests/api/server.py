@@ -1,7 +1,6 @@
 """A real API server in a process of its own (``python -m uvicorn``), over a seeded database,
-for the API tests. One-worker servers are forked from the test process's fork server
-(tests/preloaded.py: the third-party libraries already imported); servers with several
-workers are started as subprocesses."""
+for the API tests, forked from the test process's fork server (tests/preloaded.py: the
+libraries already imported; a server's several workers forked from it)."""
 
 from __future__ import annotations
 
@@ -84,8 +83,7 @@ def start(db_url: str, model_dir: Path, backend: str, *, workers: int = 1,
     env = server_env(db_url, model_dir, **extra)
     if log:
         log.write_bytes(b"")
-    # uvicorn spawns its workers afresh whatever its own process is: no gain in forking.
-    proc = preloaded.start("uvicorn", args, env=env, out=log, fork=workers == 1)
+    proc = preloaded.start("uvicorn", args, env=env, out=log)
     server = Server(f"http://127.0.0.1:{port}", db_url, backend, model_dir, proc)
     deadline = time.monotonic() + 120
     while True:

@@ -158,16 +158,17 @@ def test_postgresql_restarted_during_a_soak_answers_503_then_recovers(restartabl
 
 
 def _workers(master: int) -> set[int]:
-    """The uvicorn worker processes (multiprocessing spawn children) of the master."""
+    """The uvicorn worker processes of the master: its live children (forked, or spawned
+    under TEST_PRELOADED=0), but multiprocessing's resource tracker if it has one."""
     found = set()
     for task in Path(f"/proc/{master}/task").iterdir():
         for child in (task / "children").read_text().split():
             try:
                 cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+                state = Path(f"/proc/{child}/stat").read_text().split(")")[1].split()[0]
             except FileNotFoundError:
                 continue
-            if b"spawn_main" in cmd and Path(f"/proc/{child}/stat").read_text().split(
-                    ")")[1].split()[0] != "Z":
+            if b"resource_tracker" not in cmd and state != "Z":
                 found.add(int(child))
     return found
 
