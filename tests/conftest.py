@@ -90,16 +90,18 @@ def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
     """A URL of an empty, migrated database, also set as DATABASE_URL for the CLI and API.
 
     On SQLite a copy of one database migrated once per session (the same file the
-    migrations make, in a few milliseconds); on PostgreSQL a new schema, migrated.
+    migrations make, in a few milliseconds); on PostgreSQL a new schema made by the script of
+    a schema the migrations made once per run (tests/templates.py), or migrated when there is
+    no pg_dump.
     """
-    url, cleanup = backend_url(request.param, tmp_path)
+    url, cleanup = backend_url(request.param, tmp_path, migrated=True)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
     if request.param == "sqlite" and "tmp" in _SESSION:
         from tests.templates import copy_database
 
         copy_database(_migrated_sqlite(), "sqlite", (url, cleanup))
-    else:
+    elif request.param == "sqlite" or not _SESSION.get("schema_script"):
         engine = make_engine(url)
         upgrade(engine)
         engine.dispose()
@@ -111,9 +113,10 @@ def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
             cleanup()
 
 
-def backend_url(backend: str, tmp_path):
+def backend_url(backend: str, tmp_path, *, migrated: bool = False):
     """An empty database of ``backend``: (url, cleanup or None); skips (or, in CI, fails)
-    when PostgreSQL is asked for and not configured."""
+    when PostgreSQL is asked for and not configured. ``migrated``: on PostgreSQL, made by the
+    run's migrated schema script when there is one (the caller migrates it otherwise)."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'matcher.sqlite3'}", None
     base = _postgres_base_url()
@@ -121,17 +124,36 @@ def backend_url(backend: str, tmp_path):
         if _require_postgres():
             pytest.fail("MATCHER_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
         pytest.skip("DATABASE_URL does not point at PostgreSQL")
-    return _postgres_schema(base)
+    return _postgres_schema(base, script=_schema_script(base) if migrated else None)
 
 
-def _postgres_schema(base: str):
+def _schema_script(base: str) -> str | None:
+    """The run's migrated schema script (tests/templates.py), made once per run."""
+    if "schema_script" not in _SESSION and "tmp" in _SESSION:
+        from tests.templates import migrated_schema_script
+
+        def make(directory: Path) -> None:
+            script = migrated_schema_script(base, lambda: _postgres_schema(base))
+            (directory / "schema.sql").write_text(script or "", encoding="utf-8")
+
+        made = made_once("postgresql-schema-script", make)
+        _SESSION["schema_script"] = (made / "schema.sql").read_text(encoding="utf-8")
+    return _SESSION.get("schema_script") or None
+
+
+def _postgres_schema(base: str, *, script: str | None = None):
     schema = f"t_{uuid.uuid4().hex[:12]}"
     # Pinged: a session-long schema (server_pool) drops its schema at the end of the run
     # with this engine, whose pooled connection may have been closed by the server meanwhile.
     admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        if script:
+            from tests.templates import run_schema_script
+
+            run_schema_script(base, script, schema)
+        else:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure
         admin.dispose()
         if _require_postgres():
