@@ -100,7 +100,7 @@ def migrated_schema_script(base_url: str, make_schema: Callable[[], Made]) -> st
     sequences and the rows the migrations write), with SCHEMA_MARK for its name: a schema
     migrated by Alembic, read back with ``pg_dump`` (``--inserts``), then dropped. None when
     there is no pg_dump. Running it takes one round trip where the migrations take dozens
-    (0.4 s a schema, half of it PostgreSQL's CPU, for some 500 tests a run)."""
+    (0.08 s a schema instead of 0.4 s, for each PostgreSQL database test)."""
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         return None
