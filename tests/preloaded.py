@@ -83,6 +83,12 @@ def enabled() -> bool:
     return os.environ.get("TEST_PRELOADED", "1") != "0"
 
 
+def context():
+    """The fork server's multiprocessing context, for a test's own worker processes (the
+    soak's clients): a child forked from it has the libraries imported already."""
+    return _context()
+
+
 def _context():
     global _CONTEXT
     if _CONTEXT is None:

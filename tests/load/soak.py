@@ -1,8 +1,8 @@
 """Mixed traffic from several processes, and the invariants the database must keep under it.
 
-A soak is a few client *processes* (multiprocessing, spawn), each signed in as one demo
-account and sending a fixed number of requests to a real server, one at a time, every call
-with a timeout:
+A soak is a few client *processes* (forked from tests/preloaded.py's fork server, spawned
+under TEST_PRELOADED=0), each signed in as one demo account and sending a fixed number of
+requests to a real server, one at a time, every call with a timeout:
 
 - a social worker (``ctv.halong``, ``ctv.uongbi``, ``ctv.campha``) asks for suggestions for
   the clients of its own caseload, accepts a suggested option (half of the accepts go to
@@ -44,7 +44,7 @@ from matcher.store.tables import (
     Suggestion,
     User,
 )
-from tests import local_http
+from tests import local_http, preloaded
 
 SOCIAL_WORKERS = ("ctv.halong", "ctv.uongbi", "ctv.campha")
 PROVIDER = "truong.nghe"
@@ -338,7 +338,8 @@ class Soak:
     ``failed`` those that got no HTTP answer."""
 
     def __init__(self, process_specs: list[dict[str, Any]]) -> None:
-        ctx = mp.get_context("spawn")
+        # Forked from the fork server (the libraries imported already), else spawned.
+        ctx = preloaded.context() if preloaded.enabled() else mp.get_context("spawn")
         self.done = ctx.Value("i", 0)
         self.failed = ctx.Value("i", 0)
         self.out = ctx.Queue()
