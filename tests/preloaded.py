@@ -6,18 +6,19 @@ several seconds of CPU importing SciPy, scikit-learn, pandas, SQLAlchemy and Fas
 it did anything, on a run bound by CPU. Here, a fork server (multiprocessing's
 ``forkserver``) imports those third-party libraries once per test process; each server or
 command is a child forked from it that sets its own environment, sends its output where
-asked and runs the command line as ``python -m`` would. The library's own modules
-(``matcher``) are preloaded too: none reads the environment when imported (settings are read
-by ``get_settings()`` when first called; a test shows a child starts with none read) and none
-starts a thread. The API's modules (``api``) are not: they register metrics in
-prometheus_client, which reads ``PROMETHEUS_MULTIPROC_DIR`` when imported (``matcher serve``
-sets it first), so each child imports them itself, after its environment is set. What runs
+asked and runs the command line as ``python -m`` would. Our own modules are
+preloaded too (``matcher`` and ``api``, but for the command line, which runs as ``__main__``):
+none reads the environment when imported (settings are read by ``get_settings()`` when first
+called; a test shows a child starts with none read) and none starts a thread. One library
+does read it when imported: prometheus_client decides from ``PROMETHEUS_MULTIPROC_DIR``
+whether the workers' metrics are added up, so a process that sets it (in its environment, or
+``matcher serve --workers N``, which sets it itself) starts as a subprocess. What runs
 is the product's code over real HTTP, as before; a SIGKILL kills the server as it did.
 
 A server with several workers is a forked child too, whose uvicorn forks its workers from
 itself instead of spawning each afresh (a spawned worker imported everything again: about
-4 s of CPU each, 20 workers a run); each worker imports the API and serves, as a spawned one
-does. tests/test_serve.py runs the installed ``matcher`` script. ``TEST_PRELOADED=0`` starts
+4 s of CPU each, 20 workers a run); each worker serves the app, as a spawned one does.
+tests/test_serve.py runs the installed ``matcher`` script. ``TEST_PRELOADED=0`` starts
 every process with ``subprocess`` (``make coverage`` does: the coverage of a forked child is
 not saved).
 """
@@ -53,18 +54,21 @@ LIBRARIES = [
 ]
 
 
+#: Run as ``__main__`` by the tests: preloaded, runpy would warn and run a second copy.
+RUN_AS_MAIN = {"matcher.cli"}
 
-def _library_modules() -> list[str]:
-    """Every module of ``matcher`` but its ``__main__`` scripts and the migrations (Alembic
-    runs those itself)."""
-    root = Path(__file__).resolve().parent.parent / "matcher"
+
+def _own_modules() -> list[str]:
+    """Every module of ``matcher`` and ``api`` but their ``__main__`` scripts, the migrations
+    (Alembic runs those itself) and RUN_AS_MAIN."""
+    root = Path(__file__).resolve().parent.parent
     names = []
-    for path in sorted(root.rglob("*.py")):
-        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    for path in sorted([*(root / "matcher").rglob("*.py"), *(root / "api").rglob("*.py")]):
+        parts = list(path.relative_to(root).with_suffix("").parts)
         if parts[-1] == "__main__" or "migrations" in parts:
             continue
         names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return names
+    return [name for name in names if name not in RUN_AS_MAIN]
 
 
 _CONTEXT = None
@@ -93,7 +97,7 @@ def _context():
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(LIBRARIES + _library_modules())
+        _CONTEXT.set_forkserver_preload(LIBRARIES + _own_modules())
     return _CONTEXT
 
 
@@ -151,6 +155,13 @@ class Process:
             self._child.kill()
 
 
+def _sums_metrics(module: str, args: list[str], env: dict[str, str]) -> bool:
+    """Whether the process adds up its workers' metrics (see the module docstring)."""
+    serves_workers = module == "matcher.cli" and args[:1] == ["serve"] and any(
+        a.startswith("--workers") for a in args)
+    return bool(env.get("PROMETHEUS_MULTIPROC_DIR")) or serves_workers
+
+
 def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None = None,
           err: Path | None = None, stdin: bytes | None = None, fork: bool = True):
     """``python -m module args`` with ``env``, its stdout appended to ``out`` and its stderr
@@ -158,7 +169,7 @@ def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None
     server, or a subprocess when ``fork`` is False or preloading is off."""
     if stdin is not None and len(stdin) > 60_000:  # the child writes it into a pipe itself
         raise ValueError("tests.preloaded passes small inputs only (under 60 kB)")
-    if not (fork and enabled()):
+    if not (fork and enabled()) or _sums_metrics(module, args, env):
         sink = open(out, "ab") if out else subprocess.DEVNULL  # noqa: SIM115 - the child's
         errors = open(err, "ab") if err else subprocess.STDOUT  # noqa: SIM115 - the child's
         proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=sink,

@@ -26,7 +26,7 @@ def test_one_tls_context_serves_every_client():
     assert contexts == {id(local_http.TLS)}
 
 
-def test_a_preloaded_command_gets_its_input_environment_and_exit_code():
+def test_a_preloaded_command_gets_its_input_environment_and_exit_code(tmp_path):
     """tests/preloaded.py: ``python -m module`` forked from the fork server, as a subprocess
     would run it (here with preloading on, whatever TEST_PRELOADED says)."""
     import os
@@ -47,14 +47,22 @@ def test_a_preloaded_command_gets_its_input_environment_and_exit_code():
         seen = preloaded.run("tests.env_probe", ["PROBE_VALUE", "PROBE_OUTSIDE"],
                              env={**env, "PROBE_VALUE": "xin-chào"})
         assert (seen.returncode, seen.stdout) == (0, "xin-chào -\n")
-        # The libraries and our library's modules are there already, with no setting read;
-        # the API's modules, and a library that reads the environment when imported, are
-        # imported by the child itself.
+        # The libraries and our modules are there already, with no setting read; the command
+        # line (run as __main__) is imported by the child itself.
         first = preloaded.run("tests.env_probe", [
             "module:sklearn", "module:sqlalchemy", "module:matcher.review.effects",
-            "module:matcher.cli", "settings", "module:api", "module:prometheus_client"],
-            env=env)
-        assert first.stdout == "yes yes yes yes unread no no\n", first.stdout + first.stderr
+            "module:api.main", "settings", "module:matcher.cli"], env=env)
+        assert first.stdout == "yes yes yes yes unread no\n", first.stdout + first.stderr
+        # A process whose workers' metrics are added up starts afresh: prometheus_client
+        # reads PROMETHEUS_MULTIPROC_DIR when imported.
+        summed = preloaded.run("tests.env_probe", ["module:prometheus_client"],
+                               env={**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+        assert summed.stdout == "no\n", summed.stdout + summed.stderr
+        assert preloaded._sums_metrics("matcher.cli", ["serve", "--workers", "2"], env)
+        # The command line runs as `python -m matcher.cli` does, with nothing on stderr.
+        help_ = preloaded.matcher("--help", env={**env, "COLUMNS": "100"})
+        assert (help_.returncode, help_.stderr) == (0, ""), help_.stderr
+        assert "demo" in help_.stdout
     finally:
         os.environ.pop("PROBE_OUTSIDE", None)
         if was is not None:
