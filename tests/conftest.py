@@ -89,22 +89,11 @@ def _require_postgres() -> bool:
 def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
     """A URL of an empty, migrated database, also set as DATABASE_URL for the CLI and API.
 
-    On SQLite a copy of one database migrated once per session (the same file the
-    migrations make, in a few milliseconds); on PostgreSQL a new schema made by the script of
-    a schema the migrations made once per run (tests/templates.py), or migrated when there is
-    no pg_dump.
+    See :func:`backend_url` (``migrated``) for how each backend's is made.
     """
     url, cleanup = backend_url(request.param, tmp_path, migrated=True)
     monkeypatch.setenv("DATABASE_URL", url)
     get_settings.cache_clear()
-    if request.param == "sqlite" and "tmp" in _SESSION:
-        from tests.templates import copy_database
-
-        copy_database(_migrated_sqlite(), "sqlite", (url, cleanup))
-    elif request.param == "sqlite" or not _SESSION.get("schema_script"):
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
     try:
         yield url
     finally:
@@ -115,16 +104,39 @@ def db_url(request, tmp_path, monkeypatch) -> Iterator[str]:
 
 def backend_url(backend: str, tmp_path, *, migrated: bool = False):
     """An empty database of ``backend``: (url, cleanup or None); skips (or, in CI, fails)
-    when PostgreSQL is asked for and not configured. ``migrated``: on PostgreSQL, made by the
-    run's migrated schema script when there is one (the caller migrates it otherwise)."""
+    when PostgreSQL is asked for and not configured.
+
+    ``migrated``: with the schema the migrations make. On SQLite a copy of one database
+    migrated once per session (the same file the migrations make, in a few milliseconds); on
+    PostgreSQL a new schema made by the script of a schema the migrations made once per run
+    (tests/templates.py); migrated here when neither can be had (outside a test session,
+    no pg_dump).
+    """
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'matcher.sqlite3'}", None
+        url = f"sqlite:///{tmp_path / 'matcher.sqlite3'}"
+        if migrated and "tmp" in _SESSION:
+            from tests.templates import copy_database
+
+            copy_database(_migrated_sqlite(), "sqlite", (url, None))
+        elif migrated:
+            _upgrade(url)
+        return url, None
     base = _postgres_base_url()
     if base is None:
         if _require_postgres():
             pytest.fail("MATCHER_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
         pytest.skip("DATABASE_URL does not point at PostgreSQL")
-    return _postgres_schema(base, script=_schema_script(base) if migrated else None)
+    script = _schema_script(base) if migrated else None
+    url, cleanup = _postgres_schema(base, script=script)
+    if migrated and not script:
+        _upgrade(url)
+    return url, cleanup
+
+
+def _upgrade(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
 
 
 def _schema_script(base: str) -> str | None:
@@ -202,9 +214,7 @@ def _session_templates(tmp_path_factory):
 def _migrated_sqlite() -> str:
     if "migrated" not in _SESSION:
         url = f"sqlite:///{_SESSION['tmp'].mktemp('template-empty') / 'matcher.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
+        _upgrade(url)
         _SESSION["migrated"] = url
     return _SESSION["migrated"]
 

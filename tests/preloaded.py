@@ -88,12 +88,9 @@ def enabled() -> bool:
 
 
 def context():
-    """The fork server's multiprocessing context, for a test's own worker processes (the
-    soak's clients): a child forked from it has the libraries imported already."""
-    return _context()
-
-
-def _context():
+    """The fork server's multiprocessing context (made when first asked): the servers and
+    commands here, and a test's own worker processes (the soak's clients), are its children,
+    with the libraries imported already."""
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
@@ -163,13 +160,14 @@ def _sums_metrics(module: str, args: list[str], env: dict[str, str]) -> bool:
 
 
 def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None = None,
-          err: Path | None = None, stdin: bytes | None = None, fork: bool = True):
+          err: Path | None = None, stdin: bytes | None = None):
     """``python -m module args`` with ``env``, its stdout appended to ``out`` and its stderr
     to ``err`` (else to ``out``; discarded when neither is given): a forked child of the fork
-    server, or a subprocess when ``fork`` is False or preloading is off."""
+    server, or a subprocess when preloading is off or the process adds up its workers'
+    metrics."""
     if stdin is not None and len(stdin) > 60_000:  # the child writes it into a pipe itself
         raise ValueError("tests.preloaded passes small inputs only (under 60 kB)")
-    if not (fork and enabled()) or _sums_metrics(module, args, env):
+    if not enabled() or _sums_metrics(module, args, env):
         sink = open(out, "ab") if out else subprocess.DEVNULL  # noqa: SIM115 - the child's
         errors = open(err, "ab") if err else subprocess.STDOUT  # noqa: SIM115 - the child's
         proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env, stdout=sink,
@@ -181,7 +179,7 @@ def start(module: str, args: list[str], *, env: dict[str, str], out: Path | None
             proc.stdin.write(stdin or b"")
             proc.stdin.close()
         return proc
-    child = _context().Process(
+    child = context().Process(
         target=_run, args=(module, args, env, os.getcwd(), str(out) if out else None,
                            str(err) if err else None, stdin))
     child.start()

@@ -26,7 +26,7 @@ from matcher.access.accounts import AccountError, add_user
 from matcher.access.demo_users import add_demo_users
 from matcher.demo import DEMO_PASSWORD, DemoDatabase, is_demo
 from matcher.ingest import import_file
-from matcher.store.db import make_engine, transaction, upgrade
+from matcher.store.db import make_engine, transaction
 from matcher.store.tables import Provider, User
 from tests import local_http, preloaded
 from tests.api import server as srv
@@ -47,11 +47,7 @@ def matcher(*args: str, db_url: str, stdin: str | None = None) -> subprocess.Com
 
 
 def empty_database(backend: str, tmp: Path):
-    url, cleanup = backend_url(backend, tmp)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url, cleanup
+    return backend_url(backend, tmp, migrated=True)
 
 
 def serve(db_url: str, tmp: Path, backend: str) -> tuple[srv.Server, Path]:
